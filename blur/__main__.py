@@ -1,0 +1,3 @@
+from blur.cli import main
+
+main()

@@ -1,0 +1,286 @@
+"""The ``blur`` command: options in, one library call, errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from blur import __version__
+from blur.errors import BlurError
+from blur.settings import (
+    AUDIO_POLICIES,
+    MASK_SHAPES,
+    REDACT_MODES,
+    X264_PRESETS,
+    DetectSettings,
+    EncodeSettings,
+    RedactSettings,
+    Settings,
+    parse_color,
+)
+
+log = logging.getLogger("blur")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Bar:
+    """A progress bar on stderr: frames done, frames per second, time left.
+    Appears only on a terminal, and only for passes longer than a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._bar = None
+
+    def start(self, label: str, total: int | None) -> None:
+        if not self._enabled:
+            return
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label, unit="frame", delay=1.0, leave=False, dynamic_ncols=True)
+
+    def advance(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _silence_native_stderr() -> None:
+    """MediaPipe's C++ code logs to file descriptor 2 with no way to turn it
+    off. Point descriptor 2 at /dev/null and keep Python's stderr (messages,
+    progress bar) on a copy of the real one."""
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = os.fdopen(real, "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
+    except (OSError, ValueError, AttributeError):
+        log.debug("could not separate native logging from stderr")
+
+
+def _settings(options: dict) -> Settings:
+    """Settings from a command's options; sections it has no options for keep
+    their defaults."""
+    detect, redact, encode = DetectSettings(), RedactSettings(), EncodeSettings()
+    if "detector" in options:
+        detect = DetectSettings(detector=options["detector"], threshold=options["threshold"])
+    if "mode" in options:
+        redact = RedactSettings(
+            mode=options["mode"], shape=options["shape"], mask_scale=options["mask_scale"],
+            color=parse_color(options["color"]),
+        )
+        encode = EncodeSettings(
+            crf=options["crf"], preset=options["preset"], audio=options["audio"],
+            keep_metadata=options["keep_metadata"],
+        )
+    return Settings(detect, redact, encode)
+
+
+def _detect_options(command: Callable) -> Callable:
+    from blur.detect import DETECTORS
+
+    defaults = DetectSettings()
+    for option in reversed([
+        click.option("--detector", type=click.Choice(sorted(DETECTORS)), default=defaults.detector,
+                     show_default=True, help="Face detection engine."),
+        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     default=defaults.threshold, show_default=True,
+                     help="Lowest detector confidence that is redacted. Lower misses fewer faces "
+                          "and redacts more things that are not faces."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _render_options(command: Callable) -> Callable:
+    redact, encode = RedactSettings(), EncodeSettings()
+    for option in reversed([
+        click.option("--mode", type=click.Choice(REDACT_MODES), default=redact.mode, show_default=True,
+                      help="How faces are hidden. All modes scale with the face and cannot be undone."),
+        click.option("--color", default="000000", show_default=True, metavar="RRGGBB",
+                     help="Fill colour for --mode solid."),
+        click.option("--shape", type=click.Choice(MASK_SHAPES), default=redact.shape, show_default=True,
+                     help="Shape of each redacted region."),
+        click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=redact.mask_scale,
+                     show_default=True,
+                     help="Redacted region size as a multiple of the detected face box; "
+                          "larger also hides hair and ears."),
+        click.option("--audio", type=click.Choice(AUDIO_POLICIES), default=encode.audio, show_default=True,
+                     help="Keep the sound (copied untouched) or drop it."),
+        click.option("--keep-metadata", is_flag=True,
+                     help="Keep title, GPS location, device and time tags (dropped by default)."),
+        click.option("--crf", type=click.IntRange(0, 51), default=encode.crf, show_default=True,
+                     help="Video quality: lower is better and larger."),
+        click.option("--preset", type=click.Choice(X264_PRESETS), default=encode.preset, show_default=True,
+                     help="Encoder speed: slower presets make smaller files."),
+        click.option("--force", is_flag=True, help="Overwrite outputs that exist already (never an input)."),
+    ]):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="blur")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes; errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Say more about what is happening.")
+@click.option("--debug", is_flag=True, help="Show native library logs and full tracebacks.")
+@click.pass_context
+def main(context: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
+    """Find every face in videos and photos and redact it, irreversibly.
+
+    \b
+    blur redact clip.mp4                 writes clip.redacted.mp4
+    blur redact footage/ -o redacted/    every video and photo in a folder
+    blur scan clip.mp4 -o plan.json      find faces only; review or edit the plan
+    blur render clip.mp4 --plan plan.json -o out.mp4
+    """
+    level = logging.ERROR if quiet else logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    if not debug:
+        _silence_native_stderr()
+    logging.basicConfig(level=level, format="blur: %(message)s", stream=sys.stderr)
+    context.obj = {"quiet": quiet, "debug": debug}
+
+
+def _progress(context: click.Context) -> _Bar:
+    return _Bar(enabled=not context.obj["quiet"] and sys.stderr.isatty())
+
+
+def _fail(path: object, error: BaseException, debug: bool) -> None:
+    if isinstance(error, BlurError):
+        message = str(error)
+    else:
+        message = f"{path}: unexpected error: {type(error).__name__}: {error}"
+        if debug:
+            traceback.print_exception(error, file=sys.stderr)
+        else:
+            message += " (run with --debug for details)"
+    click.echo(f"blur: error: {message}", err=True)
+
+
+def _run_each(context: click.Context, items: list, work: Callable) -> None:
+    """Run ``work`` on each item; one failure does not stop the others, but
+    makes the exit code non-zero."""
+    failures = 0
+    for item in items:
+        try:
+            work(item)
+        except KeyboardInterrupt:
+            click.echo("blur: interrupted; no partial output was left behind", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 - every failure is reported per file
+            failures += 1
+            _fail(getattr(item, "source", item), error, context.obj["debug"])
+    if failures:
+        if len(items) > 1:
+            click.echo(f"blur: {failures} of {len(items)} files failed", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file (one input) or folder (several inputs or a folder). "
+                   "Default: NAME.redacted.EXT beside each input.")
+@_detect_options
+@_render_options
+@click.pass_context
+def redact(context: click.Context, inputs: tuple[Path, ...], output: Path | None, **options) -> None:
+    """Redact every face in INPUTS: video files, photos or folders of them."""
+    from blur.jobs import plan_jobs
+    from blur.pipeline import Redactor
+
+    try:
+        settings = _settings(options)
+        jobs, skipped = plan_jobs(list(inputs), output)
+    except BlurError as error:
+        _fail(None, error, context.obj["debug"])
+        sys.exit(EXIT_FAILED)
+    for item in skipped:
+        log.warning("skipped %s: %s", item.path, item.reason)
+    if not jobs:
+        click.echo("blur: error: no video or photo found in the inputs", err=True)
+        sys.exit(EXIT_FAILED)
+
+    with Redactor(settings, _progress(context)) as redactor:
+        def work(job) -> None:
+            job.output.parent.mkdir(parents=True, exist_ok=True)
+            result = redactor.redact(job.source, job.output, force=options["force"])
+            if not context.obj["quiet"]:
+                click.echo(f"{job.source} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
+
+        _run_each(context, jobs, work)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Plan file to write (JSON).")
+@_detect_options
+@click.option("--force", is_flag=True, help="Overwrite the plan file if it exists.")
+@click.pass_context
+def scan(context: click.Context, source: Path, output: Path, **options) -> None:
+    """Find the faces in SOURCE and write a redaction plan, without redacting."""
+    from blur.outputs import check_writable
+    from blur.pipeline import Redactor
+
+    def work(path: Path) -> None:
+        check_writable(output, options["force"])
+        with Redactor(_settings(options), _progress(context)) as redactor:
+            plan = redactor.scan(path)
+        plan.save(output)
+        if not context.obj["quiet"]:
+            click.echo(f"{path} -> {output} ({plan.region_count()} face regions in {plan.source.frame_count} frames)")
+
+    _run_each(context, [source], work)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path), required=True,
+              help="Plan written by 'blur scan'.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file. Default: NAME.redacted.EXT.")
+@_render_options
+@click.pass_context
+def render(context: click.Context, source: Path, plan_path: Path, output: Path | None, **options) -> None:
+    """Apply a redaction plan to SOURCE and write the redacted file."""
+    from blur.jobs import default_output_name
+    from blur.pipeline import Redactor
+    from blur.plan import Plan
+
+    def work(path: Path) -> None:
+        plan = Plan.load(plan_path)
+        target = output or path.with_name(default_output_name(path))
+        with Redactor(_settings(options), _progress(context)) as redactor:
+            result = redactor.render(path, plan, target, force=options["force"])
+        if not context.obj["quiet"]:
+            click.echo(f"{path} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
+
+    _run_each(context, [source], work)
+
+
+@main.command()
+@click.option("--fetch", is_flag=True, help="Download and verify any model that is missing.")
+@click.pass_context
+def models(context: click.Context, fetch: bool) -> None:
+    """List the models blur uses, where each comes from, and whether it is here."""
+    from blur import models as registry
+
+    def work(name: str) -> None:
+        spec = registry.MODELS[name]
+        path = registry.ensure(name) if fetch else registry.find(name)
+        state = f"present at {path}" if path else "missing (fetched on first use, or run 'blur models --fetch')"
+        click.echo(f"{name}\n  source:  {spec.source}\n  sha256:  {spec.sha256}\n  licence: {spec.licence}\n  {state}")
+
+    _run_each(context, list(registry.MODELS), work)

@@ -1,0 +1,68 @@
+"""Cutting a frame into overlapping square tiles, and merging what each finds.
+
+A detector with a small fixed input (BlazeFace: 192x192) shrinks a whole 1080p
+frame tenfold, so a 40 px face becomes 4 px and is lost. Tiles at more than one
+size give each face a view in which it is large enough to see.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from blur.regions import FaceRegions
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A square window of a frame: top-left corner and side in pixels."""
+
+    x0: int
+    y0: int
+    side_px: int
+
+
+def _starts(length_px: int, side_px: int, overlap: float) -> list[int]:
+    if length_px <= side_px:
+        return [0]
+    stride = side_px * (1.0 - overlap)
+    count = math.ceil((length_px - side_px) / stride) + 1
+    return [round(i * (length_px - side_px) / (count - 1)) for i in range(count)]
+
+
+def tile_grid(width_px: int, height_px: int, side_px: int, overlap: float = 0.25) -> list[Tile]:
+    """Square tiles of one side covering the frame, overlapping by at least
+    ``overlap`` of a side so a face cut by one tile's edge is whole in the next.
+    A frame smaller than the side gets one tile clipped to the frame."""
+    return [
+        Tile(x0, y0, side_px)
+        for y0 in _starts(height_px, side_px, overlap)
+        for x0 in _starts(width_px, side_px, overlap)
+    ]
+
+
+def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over union of two (N, 4) and (M, 4) xyxy arrays."""
+    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    overlap = np.clip(bottom_right - top_left, 0, None).prod(axis=2)
+    area_a = (a[:, 2:] - a[:, :2]).prod(axis=1)
+    area_b = (b[:, 2:] - b[:, :2]).prod(axis=1)
+    return overlap / np.maximum(area_a[:, None] + area_b[None, :] - overlap, 1e-6)
+
+
+def merge_overlapping(regions: FaceRegions, iou_threshold: float = 0.4) -> FaceRegions:
+    """Greedy non-maximum suppression: of boxes overlapping by more than the
+    threshold, keep the most confident. Used only to remove the same face seen
+    by neighbouring tiles; a box never disappears unless another covers it."""
+    if len(regions) < 2:
+        return regions
+    order = np.argsort(-regions.score, kind="stable")
+    iou = box_iou_matrix(regions.xyxy[order], regions.xyxy[order])
+    suppressed = np.zeros(len(order), bool)
+    for i in range(len(order)):
+        if not suppressed[i]:
+            suppressed[i + 1 :] |= iou[i, i + 1 :] > iou_threshold
+    return regions.take(np.sort(order[~suppressed]))

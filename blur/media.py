@@ -1,0 +1,347 @@
+"""Reading and writing video with PyAV: exact timestamps, audio copied,
+metadata policy, flush on close.
+
+Frames are handed out as RGB (H, W, 3) uint8 in the orientation they are
+stored in; the rotation a player applies is reported and written back, so the
+output plays exactly as the input did.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from blur.errors import InputError, OutputError
+from blur.settings import EncodeSettings
+
+log = logging.getLogger(__name__)
+
+# Audio tags that say nothing about who or where, and that players need.
+_NEUTRAL_STREAM_TAGS = ("language",)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video holds, as read from its container."""
+
+    path: Path
+    width: int
+    height: int
+    time_base: Fraction
+    frame_rate: Fraction
+    frame_count: int | None
+    duration_s: float | None
+    audio_streams: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: its index, exact presentation time and pixels."""
+
+    index: int
+    pts: int
+    duration: int
+    time_base: Fraction
+    rotation_deg: int
+    image: np.ndarray
+
+
+class _FrameClock:
+    """Numbers frames and makes their timing exact. Raw streams (.h264) carry
+    no timestamps: theirs are counted from the frame rate."""
+
+    def __init__(self, info: VideoInfo) -> None:
+        self._time_base = info.time_base
+        self._default_duration = max(1, round(1 / (info.frame_rate * info.time_base)))
+        self._next_index = 0
+        self._next_pts = 0
+
+    def stamp(self, frame: av.VideoFrame) -> Frame:
+        duration = frame.duration or self._default_duration
+        pts = frame.pts if frame.pts is not None else self._next_pts
+        stamped = Frame(
+            index=self._next_index,
+            pts=pts,
+            duration=duration,
+            time_base=self._time_base,
+            rotation_deg=round(frame.rotation or 0) % 360,
+            image=frame.to_ndarray(format="rgb24"),
+        )
+        self._next_index += 1
+        self._next_pts = pts + duration
+        return stamped
+
+
+def _describe(error: Exception) -> str:
+    """FFmpeg's reason in words, without error numbers or repeated paths."""
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    """Open a media file for reading, with errors that name the file."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a media file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes)")
+    try:
+        return av.open(str(path), "r")
+    except av.error.PermissionError:
+        raise InputError(f"{path}: cannot be read (permission denied)") from None
+    except (av.error.FFmpegError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a video or photo blur can read ({_describe(error)})") from None
+
+
+class VideoReader:
+    """Decodes one video's frames in presentation order; also hands out its
+    audio packets in file order when asked, for copying."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._container = open_input(path)
+        try:
+            if not self._container.streams.video:
+                raise InputError(f"{path}: has no video stream")
+            self._video = self._container.streams.video[0]
+            if self._video.codec_context is None or not self._video.codec_context.name:
+                raise InputError(f"{path}: video codec is not supported")
+            self._video.thread_type = "AUTO"
+            self.audio_streams = list(self._container.streams.audio)
+            self.info = self._read_info()
+        except BaseException:
+            self._container.close()
+            raise
+
+    @property
+    def container_tags(self) -> dict[str, str]:
+        return dict(self._container.metadata)
+
+    @property
+    def video_tags(self) -> dict[str, str]:
+        return dict(self._video.metadata)
+
+    def _read_info(self) -> VideoInfo:
+        stream = self._video
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
+        duration_s = None
+        if stream.duration and stream.time_base:
+            duration_s = float(stream.duration * stream.time_base)
+        elif self._container.duration:
+            duration_s = self._container.duration / av.time_base
+        return VideoInfo(
+            path=self.path,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            time_base=stream.time_base or Fraction(1, 90000),
+            frame_rate=Fraction(rate),
+            frame_count=stream.frames or None,
+            duration_s=duration_s,
+            audio_streams=len(self.audio_streams),
+        )
+
+    def _demux(self, with_audio: bool) -> Iterator[av.VideoFrame | av.Packet]:
+        """Decoded video frames and, if asked, raw audio packets, in file order."""
+        streams = [self._video, *self.audio_streams] if with_audio else [self._video]
+        count = 0
+        try:
+            for packet in self._container.demux(*streams):
+                if packet.stream.type == "audio":
+                    if packet.dts is not None:
+                        yield packet
+                    continue
+                for frame in packet.decode():
+                    count += 1
+                    yield frame
+        except av.error.FFmpegError as error:
+            raise InputError(
+                f"{self.path}: corrupt or truncated video after frame {count} ({_describe(error)})"
+            ) from None
+
+    def frames(self) -> Iterator[Frame]:
+        """Every video frame, decoded, in presentation order."""
+        clock = _FrameClock(self.info)
+        for frame in self._demux(with_audio=False):
+            yield clock.stamp(frame)
+
+    def frames_and_audio(self, with_audio: bool) -> Iterator[Frame | av.Packet]:
+        """Video frames interleaved with raw audio packets, in file order."""
+        clock = _FrameClock(self.info)
+        for item in self._demux(with_audio):
+            yield clock.stamp(item) if isinstance(item, av.VideoFrame) else item
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# Output name ending -> container; the video encoder is H.264 but where noted.
+CONTAINER_FORMATS = {
+    ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska",
+    ".webm": "webm", ".gif": "gif", ".avi": "avi", ".ts": "mpegts",
+}
+_VIDEO_ENCODERS = {".gif": "gif", ".webm": "libvpx-vp9"}
+_AUDIO_ENCODERS = {".webm": "libopus"}
+_DEFAULT_VIDEO_ENCODER = "libx264"
+_DEFAULT_AUDIO_ENCODER = "aac"
+
+
+def _pixel_format(codec: str, width: int, height: int) -> str:
+    """yuv420p for players everywhere; 4:2:0 cannot store an odd width or
+    height, so those keep every pixel with yuv444p rather than being cropped or
+    padded. (Some hardware players cannot decode 4:4:4 H.264.)"""
+    if codec == "gif":
+        return "pal8"
+    return "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+
+
+class VideoWriter:
+    """Encodes redacted frames and copies audio into one output file.
+
+    path: where to write (the caller renames it into place when complete).
+    suffix: the final name's ending, which picks container and encoders.
+    """
+
+    def __init__(self, path: Path, suffix: str, reader: VideoReader, settings: EncodeSettings) -> None:
+        self.path = path
+        self._settings = settings
+        self._info = reader.info
+        self._codec = _VIDEO_ENCODERS.get(suffix.lower(), _DEFAULT_VIDEO_ENCODER)
+        self._container = self._open(path, suffix)
+        self._video: av.video.stream.VideoStream | None = None
+        self._audio: dict[int, tuple[av.stream.Stream, bool]] = {}
+        self._held_audio: list[av.Packet] = []
+        self._video_tags = dict(reader.video_tags) if settings.keep_metadata else {}
+        try:
+            if settings.keep_metadata:
+                self._container.metadata.update(reader.container_tags)
+            if settings.audio == "keep":
+                self._add_audio_streams(reader, suffix)
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _open(self, path: Path, suffix: str) -> av.container.OutputContainer:
+        format_name = CONTAINER_FORMATS.get(suffix.lower())
+        if format_name is None:
+            raise OutputError(f"{path}: cannot write video as {suffix!r}; use one of {', '.join(CONTAINER_FORMATS)}")
+        try:
+            return av.open(str(path), "w", format=format_name)
+        except av.error.FFmpegError as error:
+            raise OutputError(f"{path}: cannot be written ({_describe(error)})") from None
+
+    def _add_audio_streams(self, reader: VideoReader, suffix: str) -> None:
+        if not reader.audio_streams:
+            return
+        if self._codec == "gif":
+            log.warning("%s: a GIF cannot hold sound; the audio is left out", self.path)
+            return
+        supported = self._container.supported_codecs
+        for source in reader.audio_streams:
+            name = source.codec_context.name
+            if name in supported:
+                target = self._container.add_stream_from_template(source)
+                copied = True
+            else:
+                encoder = _AUDIO_ENCODERS.get(suffix.lower(), _DEFAULT_AUDIO_ENCODER)
+                log.info("%s: audio codec %s cannot go in this container; re-encoding as %s", reader.path, name, encoder)
+                target = self._container.add_stream(encoder, rate=source.codec_context.sample_rate)
+                target.layout = source.codec_context.layout
+                copied = False
+            self._copy_stream_tags(source, target)
+            self._audio[source.index] = (target, copied)
+
+    def _copy_stream_tags(self, source: av.stream.Stream, target: av.stream.Stream) -> None:
+        target.metadata.clear()
+        if self._settings.keep_metadata:
+            target.metadata.update(source.metadata)
+        else:
+            target.metadata.update({k: v for k, v in source.metadata.items() if k in _NEUTRAL_STREAM_TAGS})
+
+    def _start_video(self, frame: Frame) -> None:
+        info = self._info
+        stream = self._container.add_stream(self._codec, rate=info.frame_rate)
+        stream.width, stream.height = info.width, info.height
+        stream.pix_fmt = _pixel_format(self._codec, info.width, info.height)
+        stream.time_base = info.time_base
+        stream.codec_context.time_base = info.time_base
+        if self._codec == "libx264":
+            stream.options = {"crf": str(self._settings.crf), "preset": self._settings.preset}
+        elif self._codec == "libvpx-vp9":
+            stream.options = {"crf": str(self._settings.crf), "b": "0", "row-mt": "1"}
+        if frame.rotation_deg:
+            stream.set_display_rotation(frame.rotation_deg)
+        stream.metadata.update(self._video_tags)
+        self._video = stream
+
+    def write_frame(self, frame: Frame, image: np.ndarray) -> None:
+        """Encode one frame with the source frame's exact timing."""
+        if self._video is None:
+            self._start_video(frame)
+        out = av.VideoFrame.from_ndarray(image, format="rgb24")
+        out.pts, out.time_base, out.duration = frame.pts, frame.time_base, frame.duration
+        self._mux(self._video.encode(out))
+        if self._held_audio:
+            held, self._held_audio = self._held_audio, []
+            for packet in held:
+                self.write_audio(packet)
+
+    def write_audio(self, packet: av.Packet) -> None:
+        """Copy one source audio packet (re-encoding it where it must)."""
+        target = self._audio.get(packet.stream.index)
+        if target is None:
+            return
+        if self._video is None:
+            # The header cannot be written until the video stream is set up.
+            self._held_audio.append(packet)
+            return
+        stream, copied = target
+        if copied:
+            packet.stream = stream
+            self._mux([packet])
+        else:
+            for decoded in packet.decode():
+                decoded.pts = None
+                self._mux(stream.encode(decoded))
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        try:
+            self._container.mux(packets)
+        except OSError as error:
+            raise OutputError(f"{self.path}: cannot be written ({error.strerror or error})") from None
+        except av.error.FFmpegError as error:
+            raise OutputError(f"{self.path}: cannot be written ({_describe(error)})") from None
+
+    def close(self) -> None:
+        """Flush the encoders and finish the file."""
+        try:
+            if self._video is not None:
+                self._mux(self._video.encode(None))
+                for stream, copied in self._audio.values():
+                    if not copied:
+                        self._mux(stream.encode(None))
+        finally:
+            try:
+                self._container.close()
+            except (OSError, av.error.FFmpegError) as error:
+                raise OutputError(f"{self.path}: cannot be finished ({error})") from None
+
+    def abort(self) -> None:
+        """Close without flushing, after an error elsewhere."""
+        try:
+            self._container.close()
+        except (OSError, av.error.FFmpegError):
+            log.debug("closing %s after an error failed too", self.path)
+

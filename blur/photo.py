@@ -1,0 +1,98 @@
+"""Reading and writing photos (JPEG, PNG, WebP) with Pillow.
+
+The photo is turned upright from its EXIF orientation before detection, so
+faces are seen the right way up and the output needs no orientation tag.
+EXIF and XMP (camera, GPS, time) are dropped unless asked to be kept; the
+colour profile is kept, so colours look the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from blur.errors import InputError, OutputError
+
+log = logging.getLogger(__name__)
+
+PHOTO_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+
+
+class Photo:
+    """A decoded photo: upright RGB pixels plus what is needed to save it alike."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: file is empty (0 bytes)")
+        try:
+            with Image.open(path) as opened:
+                self.format = opened.format
+                self._source_info = dict(opened.info)
+                self._quantization = getattr(opened, "quantization", None)
+                self._subsampling = _jpeg_subsampling(opened)
+                upright = ImageOps.exif_transpose(opened)
+                self._exif = upright.getexif()
+                self._has_alpha = "A" in upright.getbands()
+                converted = upright.convert("RGBA" if self._has_alpha else "RGB")
+                converted.load()
+        except UnidentifiedImageError:
+            raise InputError(f"{path}: not a photo blur can read") from None
+        except (OSError, SyntaxError, ValueError) as error:
+            raise InputError(f"{path}: corrupt or truncated photo ({error})") from None
+        pixels = np.asarray(converted)
+        self.image = np.ascontiguousarray(pixels[..., :3])
+        self._alpha = pixels[..., 3] if self._has_alpha else None
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    def save(self, path: Path, suffix: str, keep_metadata: bool) -> None:
+        """Write the (redacted) pixels in the format the suffix names."""
+        image_format = PHOTO_FORMATS.get(suffix.lower())
+        if image_format is None:
+            raise OutputError(f"{path}: cannot write a photo as {suffix!r}; use {', '.join(PHOTO_FORMATS)}")
+        pixels = self.image if self._alpha is None else np.dstack([self.image, self._alpha])
+        out = Image.fromarray(pixels)
+        if image_format == "JPEG" and out.mode == "RGBA":
+            out = out.convert("RGB")
+        options: dict[str, object] = {}
+        if self._source_info.get("icc_profile"):
+            options["icc_profile"] = self._source_info["icc_profile"]
+        if keep_metadata:
+            # Pixels are upright now; an orientation tag would turn them again.
+            self._exif[0x0112] = 1
+            options["exif"] = self._exif.tobytes()
+            if self._source_info.get("xmp"):
+                options["xmp"] = self._source_info["xmp"]
+        if image_format == "JPEG":
+            if self.format == "JPEG" and self._quantization:
+                options["qtables"] = self._quantization
+                options["subsampling"] = self._subsampling
+            else:
+                options["quality"] = 95
+        elif image_format == "WEBP":
+            options["lossless"] = bool(self._source_info.get("lossless", False))
+            options["quality"] = 95
+        try:
+            out.save(path, format=image_format, **options)
+        except OSError as error:
+            raise OutputError(f"{path}: cannot be written ({error.strerror or error})") from None
+
+
+def _jpeg_subsampling(image: Image.Image) -> int:
+    from PIL import JpegImagePlugin
+
+    if image.format != "JPEG":
+        return -1
+    return JpegImagePlugin.get_sampling(image)

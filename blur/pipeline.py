@@ -1,0 +1,188 @@
+"""Wires the stages: scan (decode, detect, plan) and render (decode, redact,
+encode, mux, rename into place).
+
+``Redactor`` owns the detector, so one model load serves many files.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+from blur.detect import FaceDetector, build_detector
+from blur.digest import sha256_of
+from blur.errors import PlanError
+from blur.media import Frame, VideoReader, VideoWriter
+from blur.models import MODELS
+from blur.orientation import to_stored, upright
+from blur.outputs import atomic_output, check_writable
+from blur.photo import PHOTO_FORMATS, Photo
+from blur.plan import Plan, SourceInfo
+from blur.redact import redact_frame
+from blur.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    """Told how far a pass has gone; the CLI draws it as a bar."""
+
+    def start(self, label: str, total: int | None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Silent:
+    def start(self, label: str, total: int | None) -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render wrote."""
+
+    output: Path
+    frames: int
+    regions: int
+    tracks: int
+
+
+def is_photo(path: Path) -> bool:
+    return path.suffix.lower() in PHOTO_FORMATS
+
+
+class Redactor:
+    """Scans and renders files with one set of settings.
+
+    progress: where pass progress goes (nothing by default).
+    """
+
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self._progress = progress or _Silent()
+        self._detector: FaceDetector | None = None
+
+    def _detect(self) -> FaceDetector:
+        if self._detector is None:
+            self._detector = build_detector(self.settings.detect)
+        return self._detector
+
+    def _model_records(self) -> list[dict[str, str]]:
+        detector = self._detect()
+        return [{"name": name, "sha256": MODELS[name].sha256, "source": MODELS[name].source} for name in detector.model_ids]
+
+    # scan ------------------------------------------------------------------
+
+    def scan(self, path: Path) -> Plan:
+        """Find every face region in every frame of a video or photo."""
+        return self._scan_photo(path) if is_photo(path) else self._scan_video(path)
+
+    def _scan_photo(self, path: Path) -> Plan:
+        photo = Photo(path)
+        regions = self._detect().detect(photo.image)
+        source = SourceInfo(
+            path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="photo",
+            width=photo.width, height=photo.height, frame_count=1, time_base="1/1", frame_rate="0/1",
+        )
+        return Plan(source, self.settings.to_dict(), self._model_records(), [regions])
+
+    def _scan_video(self, path: Path) -> Plan:
+        detector = self._detect()
+        frames = []
+        with VideoReader(path) as reader:
+            info = reader.info
+            self._progress.start(f"scanning {path.name}", info.frame_count)
+            try:
+                for frame in reader.frames():
+                    found = detector.detect(upright(frame.image, frame.rotation_deg))
+                    frames.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+                    self._progress.advance(1)
+            finally:
+                self._progress.finish()
+        source = SourceInfo(
+            path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
+            width=info.width, height=info.height, frame_count=len(frames),
+            time_base=str(info.time_base), frame_rate=str(Fraction(info.frame_rate)),
+        )
+        return Plan(source, self.settings.to_dict(), self._model_records(), frames)
+
+    # render ----------------------------------------------------------------
+
+    def render(self, path: Path, plan: Plan, output: Path, force: bool = False, verify: bool = True) -> RenderResult:
+        """Apply a plan to its input and write the redacted output.
+
+        verify: check the input is byte for byte the file the plan was made
+            from (costs one read of the file).
+        """
+        check_writable(output, force)
+        if verify and sha256_of(path) != plan.source.sha256:
+            raise PlanError(f"{path}: is not the file the plan was made from (SHA-256 differs)")
+        if is_photo(path):
+            self._render_photo(path, plan, output, force)
+            frames = 1
+        else:
+            frames = self._render_video(path, plan, output, force)
+        return RenderResult(output, frames, plan.region_count(), plan.track_count())
+
+    def _render_photo(self, path: Path, plan: Plan, output: Path, force: bool) -> None:
+        photo = Photo(path)
+        redact_frame(photo.image, plan.regions(0), self.settings.redact)
+        with atomic_output(output, force) as partial:
+            photo.save(partial, output.suffix, self.settings.encode.keep_metadata)
+
+    def _render_video(self, path: Path, plan: Plan, output: Path, force: bool) -> int:
+        encode = self.settings.encode
+        frames_written = 0
+        with VideoReader(path) as reader, atomic_output(output, force) as partial:
+            writer = VideoWriter(partial, output.suffix, reader, encode)
+            self._progress.start(f"writing {output.name}", plan.source.frame_count)
+            try:
+                for item in reader.frames_and_audio(with_audio=encode.audio == "keep"):
+                    if isinstance(item, Frame):
+                        if item.index >= plan.source.frame_count:
+                            # Fail closed: a frame the plan does not know could show a face.
+                            raise PlanError(
+                                f"{path}: has more frames than its plan ({plan.source.frame_count}); scan it again"
+                            )
+                        writer.write_frame(item, redact_frame(item.image, plan.regions(item.index), self.settings.redact))
+                        frames_written += 1
+                        self._progress.advance(1)
+                    else:
+                        writer.write_audio(item)
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+            finally:
+                self._progress.finish()
+        return frames_written
+
+    # both ------------------------------------------------------------------
+
+    def redact(self, path: Path, output: Path, force: bool = False) -> RenderResult:
+        """Scan and render in one go."""
+        check_writable(output, force)
+        plan = self.scan(path)
+        return self.render(path, plan, output, force, verify=False)
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+
+    def __enter__(self) -> Redactor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

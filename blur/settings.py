@@ -1,0 +1,117 @@
+"""Settings for each stage, as frozen dataclasses validated when built.
+
+Each stage takes its own section, so no function needs a long parameter list,
+and a plan file can record exactly what produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from blur.errors import SettingsError
+
+REDACT_MODES = ("blur", "pixelate", "solid")
+MASK_SHAPES = ("ellipse", "box")
+AUDIO_POLICIES = ("keep", "drop")
+X264_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast",
+    "medium", "slow", "slower", "veryslow", "placebo",
+)
+
+
+def _choice(name: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise SettingsError(f"{name} {value!r} is not one of: {', '.join(valid)}")
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """'RRGGBB' (a leading '#' is allowed) to an (r, g, b) tuple."""
+    digits = text.strip().removeprefix("#")
+    if len(digits) != 6:
+        raise SettingsError(f"colour {text!r} is not RRGGBB, e.g. 000000 for black")
+    try:
+        value = int(digits, 16)
+    except ValueError:
+        raise SettingsError(f"colour {text!r} is not RRGGBB, e.g. 000000 for black") from None
+    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """How faces are found.
+
+    detector: engine name (see ``blur.detect.DETECTORS``).
+    threshold: lowest detector confidence that is redacted. Lower finds more
+        faces and redacts more things that are not faces; blur leans low.
+    """
+
+    detector: str = "blazeface"
+    threshold: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise SettingsError(f"threshold {self.threshold} must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class RedactSettings:
+    """How a face region is made unrecognisable.
+
+    mode: blur, pixelate or solid. All three scale with the face.
+    shape: ellipse (looks natural) or box (covers more of the corners).
+    mask_scale: the redacted region's size as a multiple of the detected face
+        box, to take in hair, ears and forehead. Larger is safer and hides more.
+    color: fill colour for solid mode, (r, g, b).
+    """
+
+    mode: str = "blur"
+    shape: str = "ellipse"
+    mask_scale: float = 1.6
+    color: tuple[int, int, int] = (0, 0, 0)
+
+    def __post_init__(self) -> None:
+        _choice("mode", self.mode, REDACT_MODES)
+        _choice("shape", self.shape, MASK_SHAPES)
+        if not 1.0 <= self.mask_scale <= 4.0:
+            raise SettingsError(
+                f"mask scale {self.mask_scale} must be between 1.0 (the bare detector box) and 4.0"
+            )
+        if len(self.color) != 3 or not all(0 <= c <= 255 for c in self.color):
+            raise SettingsError(f"colour {self.color} must be three values 0-255")
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """How the redacted output is written.
+
+    crf: x264 quality, 0 (lossless) to 51; lower is better and larger.
+    preset: x264 speed; slower presets make smaller files at the same quality.
+    audio: keep (copied untouched where the container allows) or drop.
+    keep_metadata: keep title, location, device and time tags. Off by default,
+        because those tags identify people and places.
+    """
+
+    crf: int = 18
+    preset: str = "veryfast"
+    audio: str = "keep"
+    keep_metadata: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.crf <= 51:
+            raise SettingsError(f"crf {self.crf} must be between 0 and 51")
+        _choice("preset", self.preset, X264_PRESETS)
+        _choice("audio", self.audio, AUDIO_POLICIES)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every stage's settings together."""
+
+    detect: DetectSettings = field(default_factory=DetectSettings)
+    redact: RedactSettings = field(default_factory=RedactSettings)
+    encode: EncodeSettings = field(default_factory=EncodeSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
