@@ -207,6 +207,19 @@ def _pixel_format(codec: str, width: int, height: int) -> str:
     return "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
 
 
+def _palette_frame(image: np.ndarray) -> av.VideoFrame:
+    """A GIF frame with its own 256-colour palette (FFmpeg's scaler cannot
+    make palettes, and a fixed one bands badly)."""
+    from PIL import Image
+
+    quantised = Image.fromarray(image).quantize(256, method=Image.Quantize.MEDIANCUT)
+    rgb = np.asarray(quantised.getpalette(), np.uint8).reshape(-1, 3)
+    palette = np.zeros((256, 4), np.uint8)  # ARGB, as PyAV takes it
+    palette[: len(rgb), 0] = 255
+    palette[: len(rgb), 1:] = rgb
+    return av.VideoFrame.from_ndarray((np.asarray(quantised, np.uint8), palette), format="pal8")
+
+
 class VideoWriter:
     """Encodes redacted frames and copies audio into one output file.
 
@@ -290,7 +303,7 @@ class VideoWriter:
         """Encode one frame with the source frame's exact timing."""
         if self._video is None:
             self._start_video(frame)
-        out = av.VideoFrame.from_ndarray(image, format="rgb24")
+        out = _palette_frame(image) if self._codec == "gif" else av.VideoFrame.from_ndarray(image, format="rgb24")
         out.pts, out.time_base, out.duration = frame.pts, frame.time_base, frame.duration
         self._mux(self._video.encode(out))
         if self._held_audio:

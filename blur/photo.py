@@ -46,7 +46,7 @@ class Photo:
         except (OSError, SyntaxError, ValueError) as error:
             raise InputError(f"{path}: corrupt or truncated photo ({error})") from None
         pixels = np.asarray(converted)
-        self.image = np.ascontiguousarray(pixels[..., :3])
+        self.image = np.array(pixels[..., :3], order="C")  # writable, for redaction in place
         self._alpha = pixels[..., 3] if self._has_alpha else None
 
     @property

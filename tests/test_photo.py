@@ -1,0 +1,88 @@
+"""Photos: real annotated faces redacted; the rest of the picture, and
+nothing else, kept."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from blur.pipeline import Redactor
+from blur.redact import grow
+from blur.settings import RedactSettings, Settings
+from tests.conftest import WIDER
+
+LARGE_PX = 60
+
+
+def _photos_with_large_faces(count: int) -> list[str]:
+    """Every 10th photo, in name order, of those with three or more faces at
+    least LARGE_PX tall: chosen by a rule, not by how blur does on them."""
+    boxes = json.loads((WIDER / "boxes.json").read_text())
+    chosen = sorted(k for k, v in boxes.items() if sum(h >= LARGE_PX for _, _, _, h in v) >= 3)
+    return chosen[::10][:count]
+
+
+PHOTOS = _photos_with_large_faces(8)
+
+
+@pytest.fixture(scope="module")
+def solid_redactor():
+    with Redactor(Settings(redact=RedactSettings(mode="solid", color=(255, 0, 255)))) as shared:
+        yield shared
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > 0
+
+
+def test_annotated_faces_covered_and_background_kept(tmp_path, wider_boxes, solid_redactor):
+    covered = []
+    for relative in PHOTOS:
+        covered += _redact_and_check(relative, tmp_path, wider_boxes, solid_redactor)
+    assert np.mean(covered) >= 0.9, f"{sum(covered)} of {len(covered)} large faces covered"
+
+
+def _redact_and_check(relative, tmp_path, wider_boxes, solid_redactor) -> list[bool]:
+    source = tmp_path / "photo.png"  # lossless, so "unchanged" means identical
+    Image.open(WIDER / relative).convert("RGB").save(source)
+    output = tmp_path / "photo.redacted.png"
+    output.unlink(missing_ok=True)
+    plan = solid_redactor.scan(source)
+    solid_redactor.render(source, plan, output)
+    before = np.asarray(Image.open(source).convert("RGB"))
+    after = np.asarray(Image.open(output).convert("RGB"))
+    assert after.shape == before.shape
+    changed = _changed(before, after)
+
+    # Nothing changed outside the plan's regions: redaction is local.
+    in_a_region = np.zeros_like(changed)
+    for x1, y1, x2, y2 in grow(plan.regions(0), solid_redactor.settings.redact.mask_scale):
+        in_a_region[max(0, y1) : y2, max(0, x1) : x2] = True
+    assert not changed[~in_a_region].any(), relative
+    large = [(x, y, w, h) for x, y, w, h in wider_boxes[relative] if h >= LARGE_PX]
+    return [changed[y : y + h, x : x + w].mean() >= 0.7 for x, y, w, h in large]
+
+
+def test_jpeg_stays_jpeg_same_size_close_to_original(tmp_path, redactor):
+    source = WIDER / PHOTOS[0]
+    output = tmp_path / "out.jpg"
+    redactor.redact(source, output)
+    with Image.open(source) as a, Image.open(output) as b:
+        assert b.format == "JPEG"
+        assert b.size == a.size
+        corner_a = np.asarray(a.convert("RGB"))[:60, :60].astype(int)
+        corner_b = np.asarray(b.convert("RGB"))[:60, :60].astype(int)
+    assert np.abs(corner_a - corner_b).mean() < 3
+
+
+@pytest.mark.parametrize("suffix", [".png", ".webp"])
+def test_png_and_webp_keep_their_format(suffix, tmp_path, redactor):
+    source = tmp_path / f"in{suffix}"
+    Image.open(WIDER / PHOTOS[1]).save(source)
+    output = tmp_path / f"out{suffix}"
+    redactor.redact(source, output)
+    with Image.open(output) as result:
+        assert result.format == {".png": "PNG", ".webp": "WEBP"}[suffix]

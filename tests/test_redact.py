@@ -1,0 +1,84 @@
+"""Redaction modes: what is inside a region changes beyond recovery, what is
+outside does not change at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blur.errors import SettingsError
+from blur.redact import grow, redact_frame, redactor
+from blur.regions import FaceRegions
+from blur.settings import RedactSettings
+from tests.clips import astronaut_face_box, astronaut_frame
+
+FRAME_W, FRAME_H = 640, 480
+
+
+def _face() -> tuple[np.ndarray, FaceRegions]:
+    image = astronaut_frame(FRAME_W, FRAME_H)
+    return image, FaceRegions.build([astronaut_face_box(FRAME_W, FRAME_H)], [0.9])
+
+
+@pytest.mark.parametrize("mode", ["blur", "pixelate", "solid"])
+@pytest.mark.parametrize("shape", ["ellipse", "box"])
+def test_inside_changes_outside_does_not(mode, shape):
+    image, regions = _face()
+    original = image.copy()
+    settings = RedactSettings(mode=mode, shape=shape)
+    redact_frame(image, regions, settings)
+    x1, y1, x2, y2 = astronaut_face_box(FRAME_W, FRAME_H)
+    inside = np.abs(image[y1:y2, x1:x2].astype(int) - original[y1:y2, x1:x2]).mean()
+    assert inside > 20
+    gx1, gy1, gx2, gy2 = grow(regions, settings.mask_scale)[0]
+    outside = np.ones(image.shape[:2], bool)
+    outside[max(gy1, 0) : gy2, max(gx1, 0) : gx2] = False
+    assert np.array_equal(image[outside], original[outside])
+
+
+def test_detail_is_gone_at_every_face_size():
+    """The face region keeps only a handful of distinct values across, at any
+    size: strength scales with the face."""
+    for side in (40, 120, 400):
+        image = np.random.default_rng(side).integers(0, 256, (side * 2, side * 2, 3), np.uint8)
+        regions = FaceRegions.build([[side / 2, side / 2, side * 1.5, side * 1.5]], [1.0])
+        redact_frame(image, regions, RedactSettings(mode="pixelate", shape="box"))
+        row = image[side, side // 2 : side * 3 // 2, 0]
+        assert len(np.unique(row)) <= 7
+
+
+def test_blur_leaves_no_fine_detail():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (400, 400, 3), np.uint8)
+    redact_frame(image, FaceRegions.build([[100, 100, 300, 300]], [1.0]), RedactSettings(mode="blur", shape="box"))
+    patch = image[140:260, 140:260].astype(float)
+    # Neighbouring pixels of random noise differ by ~85 on average; after
+    # redaction, by well under one grey level.
+    assert np.abs(np.diff(patch, axis=1)).mean() < 1.0
+
+
+def test_solid_uses_the_colour():
+    image, regions = _face()
+    redact_frame(image, regions, RedactSettings(mode="solid", shape="box", color=(255, 0, 128)))
+    x1, y1, x2, y2 = astronaut_face_box(FRAME_W, FRAME_H)
+    assert (image[(y1 + y2) // 2, (x1 + x2) // 2] == (255, 0, 128)).all()
+
+
+def test_face_at_frame_edge_is_covered_to_the_edge():
+    image = np.full((100, 100, 3), 200, np.uint8)
+    redact_frame(image, FaceRegions.build([[-20, 30, 20, 70]], [1.0]), RedactSettings(mode="solid"))
+    assert (image[50, 0:15] == 0).all()
+
+
+def test_no_regions_is_a_no_op():
+    image, _ = _face()
+    original = image.copy()
+    redact_frame(image, FaceRegions.empty(), RedactSettings())
+    assert np.array_equal(image, original)
+
+
+def test_unknown_mode_lists_the_valid_ones():
+    with pytest.raises(SettingsError, match="blur, pixelate, solid"):
+        redactor("smudge")
+    with pytest.raises(SettingsError, match="mode"):
+        RedactSettings(mode="smudge")
