@@ -22,6 +22,7 @@ from blur.settings import (
     EncodeSettings,
     RedactSettings,
     Settings,
+    TrackSettings,
     parse_color,
 )
 
@@ -74,9 +75,11 @@ def _silence_native_stderr() -> None:
 def _settings(options: dict) -> Settings:
     """Settings from a command's options; sections it has no options for keep
     their defaults."""
-    detect, redact, encode = DetectSettings(), RedactSettings(), EncodeSettings()
+    detect, track, redact, encode = DetectSettings(), TrackSettings(), RedactSettings(), EncodeSettings()
     if "detector" in options:
         detect = DetectSettings(detector=options["detector"], threshold=options["threshold"])
+        track = TrackSettings(enabled=not options["no_track"], pad_seconds=options["pad_seconds"],
+                              max_gap_seconds=options["max_gap_seconds"])
     if "mode" in options:
         redact = RedactSettings(
             mode=options["mode"], shape=options["shape"], mask_scale=options["mask_scale"],
@@ -86,13 +89,13 @@ def _settings(options: dict) -> Settings:
             crf=options["crf"], preset=options["preset"], audio=options["audio"],
             keep_metadata=options["keep_metadata"],
         )
-    return Settings(detect, redact, encode)
+    return Settings(detect, track, redact, encode)
 
 
 def _detect_options(command: Callable) -> Callable:
     from blur.detect import DETECTORS
 
-    defaults = DetectSettings()
+    defaults, track = DetectSettings(), TrackSettings()
     for option in reversed([
         click.option("--detector", type=click.Choice(sorted(DETECTORS)), default=defaults.detector,
                      show_default=True, help="Face detection engine."),
@@ -100,6 +103,15 @@ def _detect_options(command: Callable) -> Callable:
                      default=defaults.threshold, show_default=True,
                      help="Lowest detector confidence that is redacted. Lower misses fewer faces "
                           "and redacts more things that are not faces."),
+        click.option("--pad", "pad_seconds", type=click.FloatRange(0, 10), default=track.pad_seconds,
+                     show_default=True, metavar="SECONDS",
+                     help="Also redact each face this long before it is first and after it is last detected."),
+        click.option("--max-gap", "max_gap_seconds", type=click.FloatRange(0, 10), default=track.max_gap_seconds,
+                     show_default=True, metavar="SECONDS",
+                     help="Fill gaps in a face's track up to this long by interpolation."),
+        click.option("--no-track", is_flag=True,
+                     help="Per-frame detections only: no gap filling, no padding. For comparison; "
+                          "faces the detector blinks on are then left visible for that frame."),
     ]):
         command = option(command)
     return command

@@ -22,7 +22,9 @@ from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
 from blur.redact import redact_frame
+from blur.scenes import CutDetector
 from blur.settings import Settings
+from blur.track import fill_and_pad
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +101,20 @@ class Redactor:
 
     def _scan_video(self, path: Path) -> Plan:
         detector = self._detect()
-        frames = []
+        detections, cuts, scenes = [], set(), CutDetector()
         with VideoReader(path) as reader:
             info = reader.info
             self._progress.start(f"scanning {path.name}", info.frame_count)
             try:
                 for frame in reader.frames():
+                    if scenes.is_cut(frame.image):
+                        cuts.add(frame.index)
                     found = detector.detect(upright(frame.image, frame.rotation_deg))
-                    frames.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+                    detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
                     self._progress.advance(1)
             finally:
                 self._progress.finish()
+        frames = fill_and_pad(detections, cuts, info.frame_rate, self.settings.track)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
             width=info.width, height=info.height, frame_count=len(frames),

@@ -56,6 +56,30 @@ class DetectSettings:
 
 
 @dataclass(frozen=True)
+class TrackSettings:
+    """How detections are joined over time in a video (photos ignore this).
+
+    enabled: off gives per-frame detections only, for comparison; a face the
+        detector blinks on is then shown for that frame.
+    pad_seconds: every track is also redacted this long before its first and
+        after its last detection, so a face is hidden from the moment it
+        enters, not from when the detector first noticed it.
+    max_gap_seconds: gaps in a track up to this long are filled by
+        interpolation; longer gaps split the track.
+    """
+
+    enabled: bool = True
+    pad_seconds: float = 0.5
+    max_gap_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.pad_seconds <= 10.0:
+            raise SettingsError(f"pad {self.pad_seconds} s must be between 0 and 10 seconds")
+        if not 0.0 <= self.max_gap_seconds <= 10.0:
+            raise SettingsError(f"maximum gap {self.max_gap_seconds} s must be between 0 and 10 seconds")
+
+
+@dataclass(frozen=True)
 class RedactSettings:
     """How a face region is made unrecognisable.
 
@@ -110,6 +134,7 @@ class Settings:
     """Every stage's settings together."""
 
     detect: DetectSettings = field(default_factory=DetectSettings)
+    track: TrackSettings = field(default_factory=TrackSettings)
     redact: RedactSettings = field(default_factory=RedactSettings)
     encode: EncodeSettings = field(default_factory=EncodeSettings)
 

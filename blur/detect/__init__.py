@@ -29,6 +29,7 @@ class FaceDetector(Protocol):
 # name -> "module:factory"; modules load only when their engine is built.
 DETECTORS: dict[str, str] = {
     "blazeface": "blur.detect.blazeface:TiledBlazeFace",
+    "centerface": "blur.detect.centerface:CenterFace",
 }
 
 

@@ -1,0 +1,144 @@
+"""Joining detections over time, built for redaction rather than for scores.
+
+Trackers made for benchmarks hide new or unconfirmed tracks to look precise;
+here the bias is the other way. Every detection is kept. Tracks are linked by
+position and size only (no appearance features of any kind), gaps are filled
+by interpolation, and every track is padded some frames before its first and
+after its last detection, so a face is covered from the frame it enters. A
+scene cut ends all tracks and stops padding from crossing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from blur.regions import SOURCE_CODES, FaceRegions
+from blur.settings import TrackSettings
+
+# Two boxes belong to the same face when their centres are closer than this
+# many face sizes (plus a little per frame of gap), and their heights agree
+# within this ratio.
+_MAX_CENTRE_DISTANCE = 0.8
+_DISTANCE_PER_GAP_FRAME = 0.25
+_MIN_HEIGHT_RATIO = 0.5
+
+
+@dataclass
+class _Track:
+    track_id: int
+    frames: list[int] = field(default_factory=list)
+    boxes: list[np.ndarray] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+
+
+def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """(N, M) closeness of N new boxes to M tracks' last boxes; -inf where
+    they cannot be the same face."""
+    centre_new = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
+    centre_old = (last[None, :, :2] + last[None, :, 2:]) / 2
+    size_new = (boxes[:, None, 2:] - boxes[:, None, :2]).mean(axis=2)
+    size_old = (last[None, :, 2:] - last[None, :, :2]).mean(axis=2)
+    distance = np.linalg.norm(centre_new - centre_old, axis=2) / np.maximum((size_new + size_old) / 2, 1.0)
+    height_new = boxes[:, None, 3] - boxes[:, None, 1]
+    height_old = last[None, :, 3] - last[None, :, 1]
+    ratio = np.minimum(height_new, height_old) / np.maximum(np.maximum(height_new, height_old), 1e-6)
+    allowed = (distance < _MAX_CENTRE_DISTANCE + _DISTANCE_PER_GAP_FRAME * (gaps[None, :] - 1)) & (
+        ratio > _MIN_HEIGHT_RATIO
+    )
+    return np.where(allowed, -distance, -np.inf)
+
+
+def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> tuple[list[_Track], list[np.ndarray]]:
+    """Group each frame's detections into tracks, greedily by closeness.
+    Returns the tracks and, per frame, each detection's track id."""
+    track_ids = [np.full(len(regions), -1, np.int32) for regions in detections]
+    tracks: list[_Track] = []
+    active: list[_Track] = []
+    for frame_index, regions in enumerate(detections):
+        if frame_index in cuts:
+            active = []
+        active = [t for t in active if frame_index - t.frames[-1] <= max_gap_frames + 1]
+        taken_tracks: set[int] = set()
+        assigned = np.full(len(regions), -1)
+        if len(regions) and active:
+            last = np.array([t.boxes[-1] for t in active], np.float32)
+            gaps = np.array([frame_index - t.frames[-1] for t in active], np.float32)
+            affinity = _affinity(regions.xyxy, last, gaps)
+            for flat in np.argsort(-affinity, axis=None):
+                row, col = np.unravel_index(flat, affinity.shape)
+                if not np.isfinite(affinity[row, col]):
+                    break
+                if assigned[row] < 0 and col not in taken_tracks:
+                    assigned[row] = col
+                    taken_tracks.add(int(col))
+        for row in range(len(regions)):
+            if assigned[row] >= 0:
+                track = active[assigned[row]]
+            else:
+                track = _Track(len(tracks))
+                tracks.append(track)
+                active.append(track)
+            track.frames.append(frame_index)
+            track.boxes.append(regions.xyxy[row].copy())
+            track.scores.append(float(regions.score[row]))
+            track_ids[frame_index][row] = track.track_id
+    return tracks, track_ids
+
+
+def _shot_bounds(frame_index: int, cuts: list[int], frame_count: int) -> tuple[int, int]:
+    """First and last frame of the shot holding a frame."""
+    start = max([c for c in cuts if c <= frame_index], default=0)
+    end = min([c for c in cuts if c > frame_index], default=frame_count) - 1
+    return start, end
+
+
+def fill_and_pad(
+    detections: list[FaceRegions], cuts: set[int], frame_rate: Fraction, settings: TrackSettings
+) -> list[FaceRegions]:
+    """Every detection, now with a track id, plus interpolated regions in
+    short gaps and padded regions before and after each track."""
+    frame_count = len(detections)
+    if not settings.enabled:
+        return detections
+    max_gap = round(settings.max_gap_seconds * frame_rate)
+    pad = round(settings.pad_seconds * frame_rate)
+    tracks, track_ids = link(detections, cuts, max_gap)
+    ordered_cuts = sorted(cuts)
+
+    added: list[list[tuple[np.ndarray, float, int, int]]] = [[] for _ in range(frame_count)]
+    for track in tracks:
+        for (start, box_a, score_a), (end, box_b, score_b) in zip(
+            zip(track.frames, track.boxes, track.scores), zip(track.frames[1:], track.boxes[1:], track.scores[1:])
+        ):
+            for frame_index in range(start + 1, end):
+                t = (frame_index - start) / (end - start)
+                added[frame_index].append(
+                    ((1 - t) * box_a + t * box_b, min(score_a, score_b), track.track_id, SOURCE_CODES["interpolated"])
+                )
+        shot_start, _ = _shot_bounds(track.frames[0], ordered_cuts, frame_count)
+        _, shot_end = _shot_bounds(track.frames[-1], ordered_cuts, frame_count)
+        for frame_index in range(max(shot_start, track.frames[0] - pad), track.frames[0]):
+            added[frame_index].append((track.boxes[0], track.scores[0], track.track_id, SOURCE_CODES["extended"]))
+        for frame_index in range(track.frames[-1] + 1, min(shot_end, track.frames[-1] + pad) + 1):
+            added[frame_index].append((track.boxes[-1], track.scores[-1], track.track_id, SOURCE_CODES["extended"]))
+
+    return [_combine(detections[i], track_ids[i], added[i]) for i in range(frame_count)]
+
+
+def _combine(detected: FaceRegions, track_ids: np.ndarray, extra: list) -> FaceRegions:
+    ordered = FaceRegions(detected.xyxy, detected.score, track_ids, detected.source)
+    if not extra:
+        return ordered
+    return FaceRegions.concat([
+        ordered,
+        FaceRegions(
+            np.array([e[0] for e in extra], np.float32),
+            np.array([e[1] for e in extra], np.float32),
+            np.array([e[2] for e in extra], np.int32),
+            np.array([e[3] for e in extra], np.uint8),
+        ),
+    ])
+

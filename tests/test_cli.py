@@ -1,0 +1,202 @@
+"""The command line as a user meets it: bad inputs get one clear line and a
+non-zero exit, nothing is left under the output name, inputs are untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clips import make_clip
+from tests.conftest import VIDEOS, WIDER
+
+BLUR = [sys.executable, "-m", "blur"]
+
+
+def run(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*BLUR, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "blur-partial" in p.name or ".redacted." in p.name)
+
+
+@pytest.fixture
+def clip(tmp_path) -> Path:
+    return make_clip(tmp_path / "clip.mp4", frames=8)
+
+
+def _truncated(tmp_path: Path) -> Path:
+    data = (VIDEOS / "dlib_MOT20-08-raw_shorter.h264").read_bytes()
+    path = tmp_path / "cut.h264"
+    path.write_bytes(data[: len(data) // 2] + b"\x00\x00\x01" + bytes(range(256)) * 40)
+    return path
+
+
+def _bad_mp4_mid_stream(tmp_path: Path) -> Path:
+    """An MP4 whose index is intact but whose frame data is overwritten with
+    noise halfway through."""
+    source = make_clip(tmp_path / "good.mp4", frames=30, audio=False)
+    data = bytearray(source.read_bytes())
+    start = len(data) // 3
+    data[start : start + len(data) // 3] = bytes((i * 7919) % 256 for i in range(len(data) // 3))
+    path = tmp_path / "noise.mp4"
+    path.write_bytes(bytes(data))
+    source.unlink()
+    return path
+
+
+BAD_INPUTS = {
+    "missing file": (lambda tmp: tmp / "nope.mp4", "no such file"),
+    "empty file": (lambda tmp: (tmp / "empty.mp4").write_bytes(b"") and tmp / "empty.mp4" or tmp / "empty.mp4",
+                   "empty"),
+    "text, not media": (lambda tmp: (tmp / "notes.mp4").write_text("hello") and tmp / "notes.mp4", "not a video"),
+    "photo that is not a photo": (lambda tmp: (tmp / "x.jpg").write_bytes(b"\xff\xd8garbage") and tmp / "x.jpg",
+                                  "photo"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_one_line_nonzero_nothing_left(case, tmp_path):
+    make, expected = BAD_INPUTS[case]
+    path = make(tmp_path)
+    before = digest(path) if path.exists() else None
+    result = run("redact", path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("blur: error:")]
+    assert len(errors) == 1 and str(path) in errors[0] and expected in errors[0].lower(), result.stderr
+    assert leftovers(tmp_path) == []
+    if before:
+        assert digest(path) == before
+
+
+@pytest.mark.parametrize("make", [_truncated, _bad_mp4_mid_stream], ids=["truncated raw stream", "noise mid-stream"])
+def test_corrupt_mid_stream_fails_closed(make, tmp_path):
+    """A broken stream either fails with a clear message, or every frame that
+    decodes is redacted; never a traceback, never a partial file."""
+    path = make(tmp_path)
+    before = digest(path)
+    result = run("redact", path, "-o", tmp_path / "out.mp4")
+    assert "Traceback" not in result.stderr
+    if result.returncode != 0:
+        assert str(path) in result.stderr
+        assert not (tmp_path / "out.mp4").exists()
+    assert [n for n in leftovers(tmp_path) if "blur-partial" in n] == []
+    assert digest(path) == before
+
+
+def test_existing_output_refused_without_force(clip, tmp_path):
+    output = tmp_path / "out.mp4"
+    output.write_bytes(b"keep me")
+    result = run("redact", clip, "-o", output)
+    assert result.returncode != 0 and "exists" in result.stderr and "--force" in result.stderr
+    assert output.read_bytes() == b"keep me"
+    assert run("redact", clip, "-o", output, "--force").returncode == 0
+    assert output.stat().st_size > 1000
+
+
+def test_output_may_not_be_the_input(clip):
+    before = digest(clip)
+    result = run("redact", clip, "-o", clip, "--force")
+    assert result.returncode != 0 and "input" in result.stderr
+    assert digest(clip) == before
+
+
+def test_default_output_beside_input(clip, tmp_path):
+    result = run("redact", clip)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "clip.redacted.mp4").exists()
+
+
+def test_folder_recursed_paths_kept_others_noted(tmp_path):
+    source = tmp_path / "in"
+    (source / "day1").mkdir(parents=True)
+    make_clip(source / "day1" / "cam.mp4", frames=4, audio=False)
+    shutil.copy(WIDER / "images/0--Parade/0_Parade_Parade_0_102.jpg", source / "crowd.jpg")
+    (source / "notes.txt").write_text("not media")
+    result = run("redact", source, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "day1" / "cam.redacted.mp4").exists()
+    assert (tmp_path / "out" / "crowd.redacted.jpg").exists()
+    assert "notes.txt" in result.stderr and "skipped" in result.stderr
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    make_clip(source / "good.mp4", frames=4, audio=False)
+    (source / "bad.mp4").write_text("not a video")
+    result = run("redact", source, "-o", tmp_path / "out")
+    assert result.returncode != 0
+    assert (tmp_path / "out" / "good.redacted.mp4").exists()
+    assert not (tmp_path / "out" / "bad.redacted.mp4").exists()
+    assert "bad.mp4" in result.stderr and "1 of 2 files failed" in result.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 300 KiB filesystem: room to start writing, not to finish."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_disk_full_fails_cleanly(small_disk, tmp_path):
+    clip = make_clip(tmp_path / "big.mp4", width=640, height=480, frames=40, audio=True)
+    result = run("redact", clip, "-o", small_disk / "out.mp4", "--crf", "0")
+    assert result.returncode != 0
+    assert "disk full" in result.stderr or "No space" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(small_disk.iterdir()) == []
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("needs root to mount a read-only tmpfs")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_output_folder_not_writable(read_only_folder, clip):
+    result = run("redact", clip, "-o", read_only_folder / "out.mp4")
+    assert result.returncode != 0
+    assert str(read_only_folder) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_and_models_listing():
+    assert "redact" in run("--help").stdout
+    listing = run("models")
+    assert listing.returncode == 0
+    for name in ("blazeface-full-range", "blazeface-short-range", "centerface"):
+        assert name in listing.stdout
+    assert "sha256" in listing.stdout
+
+
+def test_scan_then_render_equals_redact(clip, tmp_path):
+    plan = tmp_path / "plan.json"
+    assert run("scan", clip, "-o", plan).returncode == 0
+    rendered = tmp_path / "rendered.mp4"
+    assert run("render", clip, "--plan", plan, "-o", rendered).returncode == 0
+    assert rendered.exists()
+    other = make_clip(tmp_path / "other.mp4", frames=8, width=322)
+    result = run("render", other, "--plan", plan, "-o", tmp_path / "wrong.mp4")
+    assert result.returncode != 0 and "not the file the plan was made from" in result.stderr

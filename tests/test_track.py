@@ -1,0 +1,82 @@
+"""Tracking for redaction: never drops a detection, fills gaps, pads in time,
+stops at scene cuts."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from blur.regions import SOURCES, FaceRegions
+from blur.settings import TrackSettings
+from blur.track import fill_and_pad
+
+RATE = Fraction(10)  # 10 fps: 0.5 s = 5 frames
+
+
+def _frames(boxes_by_frame: dict[int, list], count: int) -> list[FaceRegions]:
+    return [FaceRegions.build(boxes_by_frame.get(i, []), [0.9] * len(boxes_by_frame.get(i, []))) for i in range(count)]
+
+
+def _sources(regions: FaceRegions) -> list[str]:
+    return [SOURCES[c] for c in regions.source]
+
+
+def test_every_detection_kept_with_its_box_and_score():
+    rng = np.random.default_rng(1)
+    detections = []
+    for _ in range(30):
+        count = int(rng.integers(0, 4))
+        xy = rng.uniform(0, 500, (count, 2))
+        size = rng.uniform(10, 80, (count, 1))
+        detections.append(FaceRegions.build(np.hstack([xy, xy + size]), rng.uniform(0.1, 1, count)))
+    result = fill_and_pad(detections, set(), RATE, TrackSettings())
+    for before, after in zip(detections, result):
+        detected = after.take(after.source == SOURCES.index("detected"))
+        assert np.array_equal(detected.xyxy, before.xyxy)
+        assert np.array_equal(detected.score, before.score)
+        assert (detected.track_id >= 0).all()
+
+
+def test_gap_filled_by_interpolation():
+    detections = _frames({0: [[0, 0, 20, 20]], 4: [[24, 0, 44, 20]]}, 5)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0))
+    assert _sources(result[2]) == ["interpolated"]
+    assert np.allclose(result[2].xyxy[0], [12, 0, 32, 20])
+    assert result[2].track_id[0] == result[0].track_id[0] == result[4].track_id[0]
+
+
+def test_long_gap_is_not_filled():
+    detections = _frames({0: [[0, 0, 20, 20]], 30: [[0, 0, 20, 20]]}, 31)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0, max_gap_seconds=1.0))
+    assert len(result[15]) == 0
+    assert result[0].track_id[0] != result[30].track_id[0]
+
+
+def test_padded_before_and_after_within_the_clip():
+    detections = _frames({10: [[0, 0, 20, 20]], 11: [[0, 0, 20, 20]]}, 20)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
+    covered = [i for i, r in enumerate(result) if len(r)]
+    assert covered == list(range(5, 17))
+    assert _sources(result[5]) == ["extended"] and _sources(result[16]) == ["extended"]
+
+
+def test_padding_and_linking_stop_at_a_scene_cut():
+    detections = _frames({10: [[0, 0, 20, 20]], 12: [[0, 0, 20, 20]]}, 20)
+    result = fill_and_pad(detections, {11}, RATE, TrackSettings(pad_seconds=0.5))
+    assert len(result[11]) == 1 and _sources(result[11]) == ["extended"]  # padded back from 12 only
+    assert result[10].track_id[0] != result[12].track_id[0]
+    assert [i for i, r in enumerate(result) if len(r)] == list(range(5, 18))
+
+
+def test_two_faces_keep_separate_tracks():
+    detections = _frames({i: [[i, 0, i + 20, 20], [300 - i, 0, 320 - i, 20]] for i in range(10)}, 10)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0))
+    assert len({int(t) for r in result for t in r.track_id}) == 2
+
+
+def test_disabled_is_per_frame_and_empty_is_fine():
+    detections = _frames({3: [[0, 0, 10, 10]]}, 6)
+    assert fill_and_pad(detections, set(), RATE, TrackSettings(enabled=False)) is detections
+    assert fill_and_pad([], set(), RATE, TrackSettings()) == []
+    assert all(len(r) == 0 for r in fill_and_pad(_frames({}, 4), set(), RATE, TrackSettings()))
