@@ -299,10 +299,18 @@ class VideoWriter:
         stream.metadata.update(self._video_tags)
         self._video = stream
 
-    def write_frame(self, frame: Frame, image: np.ndarray) -> None:
-        """Encode one frame with the source frame's exact timing."""
+    def write(self, item: Frame | av.Packet) -> None:
+        """Encode a (redacted) frame, or copy a source audio packet."""
+        if isinstance(item, Frame):
+            self.write_frame(item)
+        else:
+            self.write_audio(item)
+
+    def write_frame(self, frame: Frame) -> None:
+        """Encode one frame's image with the source frame's exact timing."""
         if self._video is None:
             self._start_video(frame)
+        image = frame.image
         out = _palette_frame(image) if self._codec == "gif" else av.VideoFrame.from_ndarray(image, format="rgb24")
         out.pts, out.time_base, out.duration = frame.pts, frame.time_base, frame.duration
         self._mux(self._video.encode(out))

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
+from blur.concurrency import BackgroundWorker, read_ahead
 from blur.detect import FaceDetector, build_detector
 from blur.digest import sha256_of
 from blur.errors import PlanError
@@ -106,7 +107,7 @@ class Redactor:
             info = reader.info
             self._progress.start(f"scanning {path.name}", info.frame_count)
             try:
-                for frame in reader.frames():
+                for frame in read_ahead(reader.frames(), name="decoder"):
                     if scenes.is_cut(frame.image):
                         cuts.add(frame.index)
                     found = detector.detect(upright(frame.image, frame.rotation_deg))
@@ -147,26 +148,28 @@ class Redactor:
             photo.save(partial, output.suffix, self.settings.encode.keep_metadata)
 
     def _render_video(self, path: Path, plan: Plan, output: Path, force: bool) -> int:
+        """Decode on one thread, redact here, encode and mux on another."""
         encode = self.settings.encode
+        frame_count = plan.source.frame_count
         frames_written = 0
         with VideoReader(path) as reader, atomic_output(output, force) as partial:
             writer = VideoWriter(partial, output.suffix, reader, encode)
-            self._progress.start(f"writing {output.name}", plan.source.frame_count)
+            encoder = BackgroundWorker(writer.write, name="encoder")
+            self._progress.start(f"writing {output.name}", frame_count)
             try:
-                for item in reader.frames_and_audio(with_audio=encode.audio == "keep"):
+                for item in read_ahead(reader.frames_and_audio(with_audio=encode.audio == "keep"), name="decoder"):
                     if isinstance(item, Frame):
-                        if item.index >= plan.source.frame_count:
+                        if item.index >= frame_count:
                             # Fail closed: a frame the plan does not know could show a face.
-                            raise PlanError(
-                                f"{path}: has more frames than its plan ({plan.source.frame_count}); scan it again"
-                            )
-                        writer.write_frame(item, redact_frame(item.image, plan.regions(item.index), self.settings.redact))
+                            raise PlanError(f"{path}: has more frames than its plan ({frame_count}); scan it again")
+                        redact_frame(item.image, plan.regions(item.index), self.settings.redact)
                         frames_written += 1
                         self._progress.advance(1)
-                    else:
-                        writer.write_audio(item)
+                    encoder.submit(item)
+                encoder.finish()
                 writer.close()
             except BaseException:
+                encoder.cancel()
                 writer.abort()
                 raise
             finally:

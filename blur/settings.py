@@ -47,8 +47,8 @@ class DetectSettings:
         faces and redacts more things that are not faces; blur leans low.
     """
 
-    detector: str = "blazeface"
-    threshold: float = 0.3
+    detector: str = "centerface"
+    threshold: float = 0.12
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
@@ -92,7 +92,7 @@ class RedactSettings:
 
     mode: str = "blur"
     shape: str = "ellipse"
-    mask_scale: float = 1.6
+    mask_scale: float = 2.5
     color: tuple[int, int, int] = (0, 0, 0)
 
     def __post_init__(self) -> None:
