@@ -142,17 +142,25 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
     assert "bad.mp4" in result.stderr and "1 of 2 files failed" in result.stderr
 
 
+def _tmpfs(mount_point: Path, options: str):
+    """Mount a tmpfs of our own (needs root, as on CI); skip where not allowed."""
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"needs root to mount a tmpfs: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=False)
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 300 KiB filesystem: room to start writing, not to finish."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mount_point)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("needs root to mount a small tmpfs")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=False)
+    yield from _tmpfs(tmp_path / "small", "size=300k")
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    yield from _tmpfs(tmp_path / "ro", "ro,size=64k")
 
 
 def test_disk_full_fails_cleanly(small_disk, tmp_path):
@@ -162,18 +170,6 @@ def test_disk_full_fails_cleanly(small_disk, tmp_path):
     assert "disk full" in result.stderr or "No space" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert list(small_disk.iterdir()) == []
-
-
-@pytest.fixture
-def read_only_folder(tmp_path):
-    mount_point = tmp_path / "ro"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mount_point)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip("needs root to mount a read-only tmpfs")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=False)
 
 
 def test_output_folder_not_writable(read_only_folder, clip):
