@@ -1,0 +1,28 @@
+"""A stand-in detector for pipeline tests: a fixed face box that it misses
+on chosen calls, as a real detector blinks when a head turns."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from blur.regions import FaceRegions
+from blur.settings import DetectSettings
+
+BOX = (100.0, 60.0, 160.0, 130.0)
+MISSED_CALLS = {3, 4, 9}
+
+
+class BlinkingDetector:
+    model_ids = ("centerface",)
+
+    def __init__(self, settings: DetectSettings) -> None:
+        self.calls = 0
+
+    def detect(self, image: np.ndarray) -> FaceRegions:
+        call, self.calls = self.calls, self.calls + 1
+        if call in MISSED_CALLS:
+            return FaceRegions.empty()
+        return FaceRegions.build([BOX], [0.9])
+
+    def close(self) -> None:
+        pass

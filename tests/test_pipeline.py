@@ -1,0 +1,56 @@
+"""Scan and render together: a face the detector blinks on stays covered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blur import detect
+from blur.pipeline import Redactor
+from blur.regions import SOURCES
+from blur.scenes import CutDetector
+from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
+from tests import fakes
+from tests.clips import decoded_frames, make_clip
+
+
+@pytest.fixture
+def blinking(monkeypatch):
+    monkeypatch.setitem(detect.DETECTORS, "blinking", "tests.fakes:BlinkingDetector")
+    return DetectSettings(detector="blinking")
+
+
+def _covered(before: np.ndarray, after: np.ndarray) -> bool:
+    x1, y1, x2, y2 = map(int, fakes.BOX)
+    inner = (slice(y1 + 15, y2 - 15), slice(x1 + 15, x2 - 15))
+    return (np.abs(after[inner].astype(int) - (255, 0, 255)).sum(axis=2) < 60).mean() > 0.9
+
+
+@pytest.mark.parametrize("tracking, expect_all", [(True, True), (False, False)])
+def test_detector_blinks_do_not_show_the_face(blinking, tracking, expect_all, tmp_path):
+    source = make_clip(tmp_path / "in.mp4", frames=12, audio=False)
+    output = tmp_path / "out.mp4"
+    settings = Settings(detect=blinking, track=TrackSettings(enabled=tracking),
+                        redact=RedactSettings(mode="solid", color=(255, 0, 255), mask_scale=1.0, shape="box"))
+    with Redactor(settings) as redactor:
+        plan = redactor.scan(source)
+        redactor.render(source, plan, output)
+    covered = [_covered(b, a) for b, a in zip(decoded_frames(source), decoded_frames(output))]
+    assert len(covered) == 12
+    assert all(covered) == expect_all
+    if tracking:
+        assert plan.regions(3).source_names() == ["interpolated"]
+        assert plan.track_count() == 1
+
+
+def test_cut_detector():
+    """A new shot is a cut; a small camera move or a lighting change is not."""
+    import cv2
+    from skimage import data
+
+    shot_a = cv2.resize(data.astronaut(), (320, 180))
+    shot_b = cv2.resize(data.coffee(), (320, 180))
+    moved = np.roll(shot_a, 8, axis=1)
+    darker = (shot_a * 0.8).astype(np.uint8)
+    cuts = CutDetector()
+    assert [cuts.is_cut(f) for f in (shot_a, moved, darker, shot_b, shot_b)] == [False, False, False, True, False]
