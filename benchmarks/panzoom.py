@@ -38,25 +38,25 @@ def _window(t: float, photo_w: int, photo_h: int) -> tuple[float, float, float]:
     return x0, y0, width
 
 
-def build_clips(root: Path, folder: Path, count: int) -> list[Clip]:
+def build_clips(root: Path, folder: Path, count: int, frames: int = FRAMES) -> list[Clip]:
     """Clips from crowd photos (five or more faces at least 10 px tall), every
     n-th in name order so the choice does not depend on results."""
     boxes = json.loads((root / "boxes.json").read_text())
     crowds = sorted(k for k, v in boxes.items() if sum(h >= 10 for *_, h in v) >= 5)
     chosen = crowds[:: max(1, len(crowds) // count)][:count]
     folder.mkdir(parents=True, exist_ok=True)
-    return [_make_clip(root / key, boxes[key], folder / f"clip{index}.mp4") for index, key in enumerate(chosen)]
+    return [_make_clip(root / key, boxes[key], folder / f"clip{index}.mp4", frames) for index, key in enumerate(chosen)]
 
 
-def _make_clip(photo_path: Path, photo_boxes: list, path: Path) -> Clip:
+def _make_clip(photo_path: Path, photo_boxes: list, path: Path, frames: int) -> Clip:
     photo = cv2.cvtColor(cv2.imread(str(photo_path)), cv2.COLOR_BGR2RGB)
     photo_h, photo_w = photo.shape[:2]
     per_frame = []
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=FPS, options={"crf": "18", "preset": "veryfast"})
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        for index in range(FRAMES):
-            x0, y0, width = _window(index / (FRAMES - 1), photo_w, photo_h)
+        for index in range(frames):
+            x0, y0, width = _window(index / (frames - 1), photo_w, photo_h)
             scale = WIDTH / width
             matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], np.float32)
             frame = cv2.warpAffine(photo, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR)

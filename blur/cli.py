@@ -77,7 +77,8 @@ def _settings(options: dict) -> Settings:
     their defaults."""
     detect, track, redact, encode = DetectSettings(), TrackSettings(), RedactSettings(), EncodeSettings()
     if "detector" in options:
-        detect = DetectSettings(detector=options["detector"], threshold=options["threshold"])
+        detect = DetectSettings(detector=options["detector"], threshold=options["threshold"],
+                                every_frames=options["every_frames"])
         track = TrackSettings(enabled=not options["no_track"], pad_seconds=options["pad_seconds"],
                               max_gap_seconds=options["max_gap_seconds"])
     if "mode" in options:
@@ -103,6 +104,10 @@ def _detect_options(command: Callable) -> Callable:
                      default=defaults.threshold, show_default=True,
                      help="Lowest detector confidence that is redacted. Lower misses fewer faces "
                           "and redacts more things that are not faces."),
+        click.option("--detect-every", "every_frames", type=click.IntRange(1, 30), default=defaults.every_frames,
+                     show_default=True, metavar="N",
+                     help="Run the detector on every N-th frame (and the first of each shot); tracking "
+                          "covers the frames between. Faster; a face seen for under N frames can be missed."),
         click.option("--pad", "pad_seconds", type=click.FloatRange(0, 10), default=track.pad_seconds,
                      show_default=True, metavar="SECONDS",
                      help="Also redact each face this long before it is first and after it is last detected."),

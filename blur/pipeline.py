@@ -7,7 +7,7 @@ encode, mux, rename into place).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -23,8 +23,9 @@ from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
 from blur.redact import redact_frame
+from blur.regions import FaceRegions
 from blur.scenes import CutDetector
-from blur.settings import Settings
+from blur.settings import Settings, TrackSettings
 from blur.track import fill_and_pad
 
 log = logging.getLogger(__name__)
@@ -107,21 +108,39 @@ class Redactor:
             info = reader.info
             self._progress.start(f"scanning {path.name}", info.frame_count)
             try:
+                every = self.settings.detect.every_frames
+                shot_start = 0
                 for frame in read_ahead(reader.frames(), name="decoder"):
                     if scenes.is_cut(frame.image):
                         cuts.add(frame.index)
-                    found = detector.detect(upright(frame.image, frame.rotation_deg))
-                    detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+                        shot_start = frame.index
+                    if (frame.index - shot_start) % every:
+                        detections.append(FaceRegions.empty())
+                    else:
+                        found = detector.detect(upright(frame.image, frame.rotation_deg))
+                        detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
                     self._progress.advance(1)
             finally:
                 self._progress.finish()
-        frames = fill_and_pad(detections, cuts, info.frame_rate, self.settings.track)
+        frames = fill_and_pad(detections, cuts, info.frame_rate, self._track_settings(info.frame_rate))
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
             width=info.width, height=info.height, frame_count=len(frames),
             time_base=str(info.time_base), frame_rate=str(Fraction(info.frame_rate)),
         )
         return Plan(source, self.settings.to_dict(), self._model_records(), frames)
+
+    def _track_settings(self, frame_rate: Fraction) -> TrackSettings:
+        """Tracking that bridges the frames detection skips: gaps of up to two
+        detection intervals are filled, and padding reaches the next one."""
+        track, every = self.settings.track, self.settings.detect.every_frames
+        if every == 1 or not track.enabled:
+            return track
+        return replace(
+            track,
+            max_gap_seconds=min(10.0, max(track.max_gap_seconds, float(2 * every / frame_rate))),
+            pad_seconds=min(10.0, max(track.pad_seconds, float(every / frame_rate))),
+        )
 
     # render ----------------------------------------------------------------
 

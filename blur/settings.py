@@ -45,14 +45,20 @@ class DetectSettings:
     detector: engine name (see ``blur.detect.DETECTORS``).
     threshold: lowest detector confidence that is redacted. Lower finds more
         faces and redacts more things that are not faces; blur leans low.
+    every_frames: run the detector on every n-th frame of a video (and on the
+        first frame of every shot); tracking covers the frames between. Higher
+        is faster; a face seen for less than n frames can be missed.
     """
 
     detector: str = "centerface"
     threshold: float = 0.12
+    every_frames: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
             raise SettingsError(f"threshold {self.threshold} must be between 0 and 1")
+        if not 1 <= self.every_frames <= 30:
+            raise SettingsError(f"detection every {self.every_frames} frames must be between 1 and 30")
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,16 @@ def test_cut_detector():
     darker = (shot_a * 0.8).astype(np.uint8)
     cuts = CutDetector()
     assert [cuts.is_cut(f) for f in (shot_a, moved, darker, shot_b, shot_b)] == [False, False, False, True, False]
+
+
+def test_detecting_every_nth_frame_still_covers_every_frame(blinking, tmp_path):
+    source = make_clip(tmp_path / "in.mp4", frames=12, audio=False)
+    output = tmp_path / "out.mp4"
+    settings = Settings(detect=DetectSettings(detector="blinking", every_frames=4),
+                        redact=RedactSettings(mode="solid", color=(255, 0, 255), mask_scale=1.0, shape="box"))
+    with Redactor(settings) as redactor:
+        plan = redactor.scan(source)
+        assert redactor._detector.calls == 3  # frames 0, 4 and 8
+        redactor.render(source, plan, output)
+    assert all(_covered(b, a) for b, a in zip(decoded_frames(source), decoded_frames(output)))
+    assert plan.regions(2).source_names() == ["interpolated"]

@@ -1,0 +1,116 @@
+"""Speed benchmark: blur against a plain transcode and the per-frame baseline.
+
+On a 1080p pan/zoom clip with faces (made from an annotated crowd photo) and
+on a real 768x576 CCTV-like clip (../shared/data/videos/debian-opencv-doc_vtest.avi),
+measures in one run: a plain decode + libx264 encode with blur's encoder
+settings, blur with its defaults, blur with other --detect-every values, and
+the per-frame CenterFace baseline (threshold 0.2, every frame, full
+resolution). Prints frames/s, wall time, peak memory and the ratios, and
+writes the table to benchmarks/results/speed.md.
+
+    .venv/bin/python benchmarks/speed.py [--frames 300] [--preset veryfast]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from panzoom import build_clips  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "results" / "speed.md"
+
+# Runs a command in a fresh child and reports its wall time and peak memory.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+_TRANSCODE = """
+import sys, av
+source, target, preset, crf = sys.argv[1:5]
+with av.open(source) as inp, av.open(target, "w") as out:
+    stream_in = inp.streams.video[0]
+    stream_in.thread_type = "AUTO"
+    stream = out.add_stream("libx264", rate=stream_in.average_rate or 25,
+                            options={"preset": preset, "crf": crf})
+    stream.width, stream.height, stream.pix_fmt = stream_in.width, stream_in.height, "yuv420p"
+    for frame in inp.decode(stream_in):
+        frame.pict_type = 0
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
+"""
+
+
+def measure(command: list[str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", _MEASURE, *command], check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def count_frames(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="veryfast")
+    parser.add_argument("--crf", default="18")
+    parser.add_argument("--every", default="1,5", help="--detect-every values to run for blur")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    blur = [sys.executable, "-m", "blur", "--quiet", "redact", "--force", "--preset", args.preset, "--crf", args.crf]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="blur-speed-") as scratch_name:
+        scratch = Path(scratch_name)
+        clip_1080 = build_clips(DATA / "wider-face-val", scratch / "clips", 1, frames=300)[0].path
+        clips = {"1080p pan/zoom, faces": clip_1080, "768x576 CCTV (vtest.avi)": DATA / "videos/debian-opencv-doc_vtest.avi"}
+        for label, clip in clips.items():
+            frames = count_frames(clip)
+            out = scratch / "out.mp4"
+            transcode = measure([sys.executable, "-c", _TRANSCODE, str(clip), str(out), args.preset, args.crf])
+            runs = {"plain transcode (same encoder settings)": transcode}
+            for every in args.every.split(","):
+                runs[f"blur, --detect-every {every}"] = measure([*blur, "--detect-every", every, str(clip), "-o", str(out)])
+            if not args.no_baseline:
+                runs["baseline: CenterFace 0.2 every frame"] = measure(
+                    [*blur, "--detector", "centerface", "--threshold", "0.2", "--mask-scale", "1.3", "--no-track",
+                     str(clip), "-o", str(out)])
+            baseline = runs.get("baseline: CenterFace 0.2 every frame")
+            for name, run in runs.items():
+                rows.append((label, frames, name, run, transcode, baseline))
+            print(f"done: {label}", file=sys.stderr)
+
+    lines = [
+        "# Speed benchmark", "",
+        f"Made by `benchmarks/speed.py` on {time.strftime('%Y-%m-%d')}, 2 cores, "
+        f"encoder libx264 preset {args.preset} crf {args.crf}; wall time includes start-up and model load.", "",
+        "| clip | frames | run | wall s | frames/s | peak MiB | x transcode time | x baseline frames/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, frames, name, run, transcode, baseline in rows:
+        speedup = f"{baseline['seconds'] / run['seconds']:.1f}" if baseline else "—"
+        lines.append(f"| {label} | {frames} | {name} | {run['seconds']:.1f} | {frames / run['seconds']:.1f} | "
+                     f"{run['peak_mib']:.0f} | {run['seconds'] / transcode['seconds']:.2f} | {speedup} |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(table)
+
+
+if __name__ == "__main__":
+    main()
