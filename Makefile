@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install models sample bench clean
+.PHONY: demo test install models sample bench-recall bench-speed clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,11 @@ demo: models sample
 test: models
 	$(BIN)/python -m pytest
 
-bench: models
+bench-recall: models
 	$(BIN)/python benchmarks/recall.py
+
+bench-speed: models
+	$(BIN)/python benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) samples/astronaut.redacted.mp4
