@@ -54,7 +54,17 @@ def _bad_mp4_mid_stream(tmp_path: Path) -> Path:
     return path
 
 
+def _unknown_codec(tmp_path: Path) -> Path:
+    """A real MP4 whose video codec tag no decoder knows."""
+    source = make_clip(tmp_path / "real.mp4", frames=4, audio=False)
+    path = tmp_path / "odd_codec.mp4"
+    path.write_bytes(source.read_bytes().replace(b"avc1", b"zzzz"))
+    source.unlink()
+    return path
+
+
 BAD_INPUTS = {
+    "unsupported codec": (_unknown_codec, "codec"),
     "missing file": (lambda tmp: tmp / "nope.mp4", "no such file"),
     "empty file": (lambda tmp: (tmp / "empty.mp4").write_bytes(b"") and tmp / "empty.mp4" or tmp / "empty.mp4",
                    "empty"),

@@ -110,3 +110,14 @@ def test_gif_output_when_asked(tmp_path, redactor):
     # The palette keeps colours: away from faces the picture is nearly the same.
     original, redacted = decoded_frames(source)[0], decoded_frames(output)[0]
     assert _mean_abs_diff(original[:40, :40], redacted[:40, :40]) < 6
+
+
+def test_audio_reencoded_where_the_container_cannot_take_it(tmp_path, redactor):
+    """WebM cannot hold AAC: the sound is re-encoded (to Opus), not lost."""
+    source = make_clip(tmp_path / "in.mp4", frames=12)
+    output = tmp_path / "out.webm"
+    redactor.redact(source, output)
+    before, after = probe(source), probe(output)
+    assert after.audio_codecs == ("opus",)
+    assert after.audio_seconds[0] == pytest.approx(before.audio_seconds[0], abs=0.05)
+    assert after.frame_count == before.frame_count
