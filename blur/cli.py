@@ -78,7 +78,7 @@ def _settings(options: dict) -> Settings:
     detect, track, redact, encode = DetectSettings(), TrackSettings(), RedactSettings(), EncodeSettings()
     if "detector" in options:
         detect = DetectSettings(detector=options["detector"], threshold=options["threshold"],
-                                every_frames=options["every_frames"])
+                                weak_threshold=options["weak_threshold"], every_frames=options["every_frames"])
         track = TrackSettings(enabled=not options["no_track"], pad_seconds=options["pad_seconds"],
                               max_gap_seconds=options["max_gap_seconds"])
     if "mode" in options:
@@ -104,6 +104,10 @@ def _detect_options(command: Callable) -> Callable:
                      default=defaults.threshold, show_default=True,
                      help="Lowest detector confidence that is redacted. Lower misses fewer faces "
                           "and redacts more things that are not faces."),
+        click.option("--weak-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     default=defaults.weak_threshold, show_default=True,
+                     help="In videos, weaker hits down to this are also redacted when they recur "
+                          f"in {defaults.confirm_frames} or more frames of one track."),
         click.option("--detect-every", "every_frames", type=click.IntRange(1, 30), default=defaults.every_frames,
                      show_default=True, metavar="N",
                      help="Run the detector on every N-th frame (and the first of each shot); tracking "

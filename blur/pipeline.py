@@ -26,7 +26,7 @@ from blur.redact import redact_frame
 from blur.regions import FaceRegions
 from blur.scenes import CutDetector
 from blur.settings import Settings, TrackSettings
-from blur.track import fill_and_pad
+from blur.track import confirm, fill_and_pad, max_gap_frames
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ class Redactor:
 
     def _scan_photo(self, path: Path) -> Plan:
         photo = Photo(path)
-        regions = self._detect().detect(photo.image)
+        found = self._detect().detect(photo.image)
+        regions = found.take(found.score >= self.settings.detect.threshold)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="photo",
             width=photo.width, height=photo.height, frame_count=1, time_base="1/1", frame_rate="0/1",
@@ -122,13 +123,22 @@ class Redactor:
                     self._progress.advance(1)
             finally:
                 self._progress.finish()
-        frames = fill_and_pad(detections, cuts, info.frame_rate, self._track_settings(info.frame_rate))
+        frames = self._track(detections, cuts, info.frame_rate)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
             width=info.width, height=info.height, frame_count=len(frames),
             time_base=str(info.time_base), frame_rate=str(Fraction(info.frame_rate)),
         )
         return Plan(source, self.settings.to_dict(), self._model_records(), frames)
+
+    def _track(self, candidates: list[FaceRegions], cuts: set[int], frame_rate: Fraction) -> list[FaceRegions]:
+        """Confirm weak hits that persist, then link, fill gaps and pad."""
+        detect, track = self.settings.detect, self._track_settings(frame_rate)
+        if not track.enabled:
+            return [c.take(c.score >= detect.threshold) for c in candidates]
+        confirmed = confirm(candidates, cuts, max_gap_frames(track, frame_rate), detect.threshold,
+                            detect.confirm_frames)
+        return fill_and_pad(confirmed, cuts, frame_rate, track)
 
     def _track_settings(self, frame_rate: Fraction) -> TrackSettings:
         """Tracking that bridges the frames detection skips: gaps of up to two

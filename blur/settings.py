@@ -45,6 +45,9 @@ class DetectSettings:
     detector: engine name (see ``blur.detect.DETECTORS``).
     threshold: lowest detector confidence that is redacted. Lower finds more
         faces and redacts more things that are not faces; blur leans low.
+    weak_threshold: in videos, weaker hits down to this confidence are also
+        redacted when they recur in ``confirm_frames`` or more frames of one
+        track: a face seen dimly but steadily is a face.
     every_frames: run the detector on every n-th frame of a video (and on the
         first frame of every shot); tracking covers the frames between. Higher
         is faster; a face seen for less than n frames can be missed.
@@ -52,11 +55,22 @@ class DetectSettings:
 
     detector: str = "centerface"
     threshold: float = 0.12
+    weak_threshold: float = 0.05
+    confirm_frames: int = 4
     every_frames: int = 1
+
+    @property
+    def floor(self) -> float:
+        """The lowest confidence an engine must report."""
+        return min(self.threshold, self.weak_threshold)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
             raise SettingsError(f"threshold {self.threshold} must be between 0 and 1")
+        if not 0.0 < self.weak_threshold < 1.0:
+            raise SettingsError(f"weak threshold {self.weak_threshold} must be between 0 and 1")
+        if not 1 <= self.confirm_frames <= 100:
+            raise SettingsError(f"confirmation over {self.confirm_frames} frames must be between 1 and 100")
         if not 1 <= self.every_frames <= 30:
             raise SettingsError(f"detection every {self.every_frames} frames must be between 1 and 30")
 

@@ -51,6 +51,10 @@ def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray) -> np.ndarr
     return np.where(allowed, -distance, -np.inf)
 
 
+def max_gap_frames(settings: TrackSettings, frame_rate: Fraction) -> int:
+    return round(settings.max_gap_seconds * frame_rate)
+
+
 def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> tuple[list[_Track], list[np.ndarray]]:
     """Group each frame's detections into tracks, greedily by closeness.
     Returns the tracks and, per frame, each detection's track id."""
@@ -88,6 +92,19 @@ def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> 
     return tracks, track_ids
 
 
+def confirm(
+    candidates: list[FaceRegions], cuts: set[int], max_gap_frames: int, threshold: float, confirm_frames: int
+) -> list[FaceRegions]:
+    """Every candidate at or above ``threshold``, plus weaker ones whose track
+    (linked over all candidates) holds ``confirm_frames`` or more of them."""
+    tracks, track_ids = link(candidates, cuts, max_gap_frames)
+    steady = np.array([t.track_id for t in tracks if len(t.frames) >= confirm_frames], np.int32)
+    return [
+        regions.take((regions.score >= threshold) | np.isin(ids, steady))
+        for regions, ids in zip(candidates, track_ids)
+    ]
+
+
 def _shot_bounds(frame_index: int, cuts: list[int], frame_count: int) -> tuple[int, int]:
     """First and last frame of the shot holding a frame."""
     start = max([c for c in cuts if c <= frame_index], default=0)
@@ -103,7 +120,7 @@ def fill_and_pad(
     frame_count = len(detections)
     if not settings.enabled:
         return detections
-    max_gap = round(settings.max_gap_seconds * frame_rate)
+    max_gap = max_gap_frames(settings, frame_rate)
     pad = round(settings.pad_seconds * frame_rate)
     tracks, track_ids = link(detections, cuts, max_gap)
     ordered_cuts = sorted(cuts)

@@ -80,3 +80,19 @@ def test_disabled_is_per_frame_and_empty_is_fine():
     assert fill_and_pad(detections, set(), RATE, TrackSettings(enabled=False)) is detections
     assert fill_and_pad([], set(), RATE, TrackSettings()) == []
     assert all(len(r) == 0 for r in fill_and_pad(_frames({}, 4), set(), RATE, TrackSettings()))
+
+
+def test_weak_hits_kept_only_when_they_persist():
+    from blur.track import confirm
+
+    steady = {i: [[100, 100, 130, 140]] for i in range(6)}
+    flicker = {2: [[400, 100, 430, 140]]}
+    frames = []
+    for i in range(6):
+        boxes = steady.get(i, []) + flicker.get(i, [])
+        frames.append(FaceRegions.build(boxes, [0.06] * len(boxes)))
+    strong = FaceRegions.build([[600, 100, 630, 140]], [0.5])
+    frames[4] = FaceRegions.concat([frames[4], strong])
+    kept = confirm(frames, set(), max_gap_frames=5, threshold=0.12, confirm_frames=4)
+    assert [len(r) for r in kept] == [1, 1, 1, 1, 2, 1]  # steady weak face kept, flicker gone
+    assert 0.5 in kept[4].score  # a strong hit is kept even alone

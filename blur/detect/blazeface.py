@@ -44,8 +44,8 @@ class TiledBlazeFace:
         import mediapipe
 
         self._mp = mediapipe
-        self._full = _load_detector("blazeface-full-range", settings.threshold)
-        self._short = _load_detector("blazeface-short-range", settings.threshold)
+        self._full = _load_detector("blazeface-full-range", settings.floor)
+        self._short = _load_detector("blazeface-short-range", settings.floor)
 
     def _run(self, detector, image: np.ndarray, tile: Tile) -> FaceRegions:
         crop = np.ascontiguousarray(image[tile.y0 : tile.y0 + tile.side_px, tile.x0 : tile.x0 + tile.side_px])

@@ -28,7 +28,7 @@ class CenterFace:
         import cv2
 
         self._cv2 = cv2
-        self._threshold = settings.threshold
+        self._threshold = settings.floor
         self._net = cv2.dnn.readNetFromONNX(str(models.ensure("centerface")))
 
     def detect(self, image: np.ndarray) -> FaceRegions:
