@@ -35,9 +35,7 @@ class VideoInfo:
     height: int
     time_base: Fraction
     frame_rate: Fraction
-    frame_count: int | None
-    duration_s: float | None
-    audio_streams: int
+    frame_count: int | None  # as the container declares it; None when it does not
 
 
 @dataclass(frozen=True)
@@ -131,11 +129,6 @@ class VideoReader:
     def _read_info(self) -> VideoInfo:
         stream = self._video
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
-        duration_s = None
-        if stream.duration and stream.time_base:
-            duration_s = float(stream.duration * stream.time_base)
-        elif self._container.duration:
-            duration_s = self._container.duration / av.time_base
         return VideoInfo(
             path=self.path,
             width=stream.codec_context.width,
@@ -143,8 +136,6 @@ class VideoReader:
             time_base=stream.time_base or Fraction(1, 90000),
             frame_rate=Fraction(rate),
             frame_count=stream.frames or None,
-            duration_s=duration_s,
-            audio_streams=len(self.audio_streams),
         )
 
     def _demux(self, with_audio: bool) -> Iterator[av.VideoFrame | av.Packet]:
@@ -167,9 +158,7 @@ class VideoReader:
 
     def frames(self) -> Iterator[Frame]:
         """Every video frame, decoded, in presentation order."""
-        clock = _FrameClock(self.info)
-        for frame in self._demux(with_audio=False):
-            yield clock.stamp(frame)
+        yield from self.frames_and_audio(with_audio=False)  # type: ignore[misc]
 
     def frames_and_audio(self, with_audio: bool) -> Iterator[Frame | av.Packet]:
         """Video frames interleaved with raw audio packets, in file order."""
