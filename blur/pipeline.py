@@ -136,8 +136,9 @@ class Redactor:
         detect, track = self.settings.detect, self._track_settings(frame_rate)
         if not track.enabled:
             return [c.take(c.score >= detect.threshold) for c in candidates]
-        confirmed = confirm(candidates, cuts, max_gap_frames(track, frame_rate), detect.threshold,
-                            detect.confirm_frames)
+        # Detecting every n-th frame sees a steady face n times less often.
+        needed = max(2, -(-detect.confirm_frames // detect.every_frames))
+        confirmed = confirm(candidates, cuts, max_gap_frames(track, frame_rate), detect.threshold, needed)
         return fill_and_pad(confirmed, cuts, frame_rate, track)
 
     def _track_settings(self, frame_rate: Fraction) -> TrackSettings:
