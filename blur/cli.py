@@ -78,7 +78,9 @@ def _settings(options: dict) -> Settings:
     detect, track, redact, encode = DetectSettings(), TrackSettings(), RedactSettings(), EncodeSettings()
     if "detector" in options:
         detect = DetectSettings(detector=options["detector"], threshold=options["threshold"],
-                                weak_threshold=options["weak_threshold"], every_frames=options["every_frames"])
+                                weak_threshold=options["weak_threshold"], every_frames=options["every_frames"],
+                                light_size_px=options["light_size_px"],
+                                full_every_seconds=options["full_every_seconds"])
         track = TrackSettings(enabled=not options["no_track"], pad_seconds=options["pad_seconds"],
                               max_gap_seconds=options["max_gap_seconds"])
     if "mode" in options:
@@ -110,8 +112,16 @@ def _detect_options(command: Callable) -> Callable:
                           f"in {defaults.confirm_frames} or more frames of one track."),
         click.option("--detect-every", "every_frames", type=click.IntRange(1, 30), default=defaults.every_frames,
                      show_default=True, metavar="N",
-                     help="Run the detector on every N-th frame (and the first of each shot); tracking "
-                          "covers the frames between. Faster; a face seen for under N frames can be missed."),
+                     help="In videos, search every N-th frame for faces; tracking covers the frames "
+                          "between. Faster; a face seen for under N frames can be missed."),
+        click.option("--light-size", "light_size_px", type=click.IntRange(0, 4320), default=defaults.light_size_px,
+                     show_default=True, metavar="PX",
+                     help="Most video searches are light: on the frame scaled down so its shorter side is "
+                          "PX. 0 searches at full resolution every time (slow)."),
+        click.option("--full-every", "full_every_seconds", type=click.FloatRange(0, 10, min_open=True),
+                     default=defaults.full_every_seconds, show_default=True, metavar="SECONDS",
+                     help="Search at full resolution at least this often (and at every scene cut), for "
+                          "small faces."),
         click.option("--pad", "pad_seconds", type=click.FloatRange(0, 10), default=track.pad_seconds,
                      show_default=True, metavar="SECONDS",
                      help="Also redact each face this long before it is first and after it is last detected."),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from blur.concurrency import BackgroundWorker, read_ahead
-from blur.detect import FaceDetector, build_detector
+from blur.detect import FaceDetector, build_detector, detect_scaled
 from blur.digest import sha256_of
 from blur.errors import PlanError
 from blur.media import Frame, VideoReader, VideoWriter
@@ -24,8 +24,9 @@ from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
 from blur.redact import redact_frame
 from blur.regions import FaceRegions
-from blur.scenes import CutDetector
-from blur.settings import Settings, TrackSettings
+from blur.scenes import CutDetector, StillDetector, thumbnail
+from blur.schedule import Search, SearchSchedule
+from blur.settings import DetectSettings, Settings, TrackSettings
 from blur.track import confirm, fill_and_pad, max_gap_frames
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,31 @@ class RenderResult:
     frames: int
     regions: int
     tracks: int
+
+
+class _Looker:
+    """Searches each frame of a video as its schedule says, upright."""
+
+    def __init__(self, detector: FaceDetector, settings: DetectSettings, frame_rate: Fraction, short_side_px: int) -> None:
+        self._detector = detector
+        self._light_size_px = settings.light_size_px
+        self._schedule = SearchSchedule(settings, frame_rate, short_side_px)
+        self._cuts = CutDetector()
+        self._still = StillDetector()
+
+    def look(self, frame: Frame) -> tuple[FaceRegions, bool, Search]:
+        """What was found (in upright pixels), whether a shot starts here, and
+        how the frame was searched."""
+        image = upright(frame.image, frame.rotation_deg)
+        thumb = thumbnail(image)
+        is_cut = self._cuts.is_cut(thumb)
+        search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
+        if search is Search.NONE:
+            return FaceRegions.empty(), is_cut, search
+        self._still.searched(thumb)
+        if search is Search.LIGHT:
+            return detect_scaled(self._detector, image, self._light_size_px), is_cut, search
+        return self._detector.detect(image), is_cut, search
 
 
 def is_photo(path: Path) -> bool:
@@ -103,26 +129,23 @@ class Redactor:
         return Plan(source, self.settings.to_dict(), self._model_records(), [regions])
 
     def _scan_video(self, path: Path) -> Plan:
-        detector = self._detect()
-        detections, cuts, scenes = [], set(), CutDetector()
+        detections, cuts, searches = [], set(), {search: 0 for search in Search}
         with VideoReader(path) as reader:
             info = reader.info
             self._progress.start(f"scanning {path.name}", info.frame_count)
             try:
-                every = self.settings.detect.every_frames
-                shot_start = 0
+                looker = _Looker(self._detect(), self.settings.detect, info.frame_rate, min(info.width, info.height))
                 for frame in read_ahead(reader.frames(), name="decoder"):
-                    if scenes.is_cut(frame.image):
+                    found, is_cut, search = looker.look(frame)
+                    detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+                    if is_cut:
                         cuts.add(frame.index)
-                        shot_start = frame.index
-                    if (frame.index - shot_start) % every:
-                        detections.append(FaceRegions.empty())
-                    else:
-                        found = detector.detect(upright(frame.image, frame.rotation_deg))
-                        detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+                    searches[search] += 1
                     self._progress.advance(1)
             finally:
                 self._progress.finish()
+        log.info("%s: searched %d frames in full, %d light, %d not", path,
+                 searches[Search.FULL], searches[Search.LIGHT], searches[Search.NONE])
         frames = self._track(detections, cuts, info.frame_rate)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
@@ -136,21 +159,23 @@ class Redactor:
         detect, track = self.settings.detect, self._track_settings(frame_rate)
         if not track.enabled:
             return [c.take(c.score >= detect.threshold) for c in candidates]
-        # Detecting every n-th frame sees a steady face n times less often.
+        # Searching every n-th frame sees a steady face n times less often.
         needed = max(2, -(-detect.confirm_frames // detect.every_frames))
         confirmed = confirm(candidates, cuts, max_gap_frames(track, frame_rate), detect.threshold, needed)
         return fill_and_pad(confirmed, cuts, frame_rate, track)
 
     def _track_settings(self, frame_rate: Fraction) -> TrackSettings:
-        """Tracking that bridges the frames detection skips: gaps of up to two
-        detection intervals are filled, and padding reaches the next one."""
-        track, every = self.settings.track, self.settings.detect.every_frames
-        if every == 1 or not track.enabled:
+        """Tracking that bridges the frames the schedule does not search: a
+        small face may be seen only by full searches, so gaps of up to two
+        full-search intervals are filled, and padding reaches the next one."""
+        track, detect = self.settings.track, self.settings.detect
+        if not track.enabled:
             return track
+        longest_s = max(float(detect.every_frames / frame_rate), detect.full_every_seconds)
         return replace(
             track,
-            max_gap_seconds=min(10.0, max(track.max_gap_seconds, float(2 * every / frame_rate))),
-            pad_seconds=min(10.0, max(track.pad_seconds, float(every / frame_rate))),
+            max_gap_seconds=min(10.0, max(track.max_gap_seconds, 2 * longest_s)),
+            pad_seconds=min(10.0, max(track.pad_seconds, longest_s)),
         )
 
     # render ----------------------------------------------------------------

@@ -4,6 +4,12 @@ Every mode scales with the face. Blur and pixelate both pass the face through
 a bottleneck of a few cells across, so what is left holds too little to
 rebuild a face from, whatever deconvolution or super-resolution is tried:
 pixelate shows the cells, blur smooths them into a soft blob.
+
+Regions are redacted in groups that share a cell size (sizes are powers of
+two, and each face gets the next size up from what it needs, never a finer
+one), one pass per group over the area the group spans. A crowd of hundreds
+of regions then costs a few passes, not hundreds. Coarser groups go last, so
+where regions overlap the coarser redaction wins.
 """
 
 from __future__ import annotations
@@ -18,45 +24,42 @@ from blur.regions import FaceRegions
 from blur.settings import RedactSettings
 
 # Cells across the redacted region (the face box grown by mask_scale). With the
-# default scale the face itself spans about four cells: far below the 16 or so
-# across at which pixelated faces start to be recognised.
+# default scale the face itself spans about four cells or fewer: far below the
+# 16 or so across at which pixelated faces start to be recognised.
 PIXELATE_CELLS = 6
 BLUR_CELLS = 4
 
-Redactor = Callable[[np.ndarray, RedactSettings], np.ndarray]
+# patch, cell size in px -> the patch with no detail finer than the cell
+Redactor = Callable[[np.ndarray, int], np.ndarray]
 
 
-def _bottleneck(patch: np.ndarray, cells: int, upscale: int) -> np.ndarray:
+def _bottleneck(patch: np.ndarray, cell_px: int, upscale: int) -> np.ndarray:
     height_px, width_px = patch.shape[:2]
-    cells_x = max(1, min(cells, width_px))
-    cells_y = max(1, min(cells, height_px))
+    cells_x = max(1, round(width_px / cell_px))
+    cells_y = max(1, round(height_px / cell_px))
     small = cv2.resize(patch, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
     return cv2.resize(small, (width_px, height_px), interpolation=upscale)
 
 
-def pixelate(patch: np.ndarray, settings: RedactSettings) -> np.ndarray:
-    return _bottleneck(patch, PIXELATE_CELLS, cv2.INTER_NEAREST)
+def pixelate(patch: np.ndarray, cell_px: int) -> np.ndarray:
+    return _bottleneck(patch, cell_px, cv2.INTER_NEAREST)
 
 
-def blur(patch: np.ndarray, settings: RedactSettings) -> np.ndarray:
-    smooth = _bottleneck(patch, BLUR_CELLS, cv2.INTER_LINEAR)
-    # A box blur one cell wide hides the seams of the linear upscale.
-    kernel = (max(1, patch.shape[1] // BLUR_CELLS) | 1, max(1, patch.shape[0] // BLUR_CELLS) | 1)
-    return cv2.blur(smooth, kernel)
+def blur(patch: np.ndarray, cell_px: int) -> np.ndarray:
+    # A cubic upscale leaves no seams between the cells.
+    return _bottleneck(patch, cell_px, cv2.INTER_CUBIC)
 
 
-def solid(patch: np.ndarray, settings: RedactSettings) -> np.ndarray:
-    return np.broadcast_to(np.array(settings.color, np.uint8), patch.shape)
+REDACTORS: dict[str, Redactor] = {"blur": blur, "pixelate": pixelate}
+_CELLS_ACROSS = {"blur": BLUR_CELLS, "pixelate": PIXELATE_CELLS}
+MODES = (*REDACTORS, "solid")
 
 
-REDACTORS: dict[str, Redactor] = {"blur": blur, "pixelate": pixelate, "solid": solid}
-
-
-def redactor(mode: str) -> Redactor:
-    try:
-        return REDACTORS[mode]
-    except KeyError:
-        raise SettingsError(f"redaction mode {mode!r} is not one of: {', '.join(REDACTORS)}") from None
+def redactor(mode: str) -> Redactor | None:
+    """The redaction for a mode name; None for solid, which needs no pixels."""
+    if mode not in MODES:
+        raise SettingsError(f"redaction mode {mode!r} is not one of: {', '.join(MODES)}")
+    return REDACTORS.get(mode)
 
 
 def grow(regions: FaceRegions, scale: float) -> np.ndarray:
@@ -71,11 +74,30 @@ def grow(regions: FaceRegions, scale: float) -> np.ndarray:
     return np.concatenate([np.floor(centre - half), np.ceil(centre + half)], axis=1).astype(np.int64)
 
 
-def _ellipse_mask(height_px: int, width_px: int) -> np.ndarray:
-    y, x = np.ogrid[:height_px, :width_px]
-    ny = (y + 0.5 - height_px / 2) / (height_px / 2)
-    nx = (x + 0.5 - width_px / 2) / (width_px / 2)
-    return (nx * nx + ny * ny) <= 1.0
+def cell_sizes(boxes: np.ndarray, cells_across: int) -> np.ndarray:
+    """Each box's cell size in px: the box's longer side over ``cells_across``,
+    rounded up to a power of two (so boxes of similar size share one)."""
+    need = np.maximum((boxes[:, 2:] - boxes[:, :2]).max(axis=1) / cells_across, 1.0)
+    return (2 ** np.ceil(np.log2(need) - 1e-9)).astype(np.int64)
+
+
+def _draw(mask: np.ndarray, boxes: np.ndarray, shape: str, origin: tuple[int, int]) -> None:
+    """Mark each box (or the ellipse inside it) on the mask, whose top-left
+    is at ``origin`` in frame pixels. Parts beyond the mask are cut off, so a
+    face at the frame edge is covered to the edge."""
+    ox, oy = origin
+    for x1, y1, x2, y2 in boxes:
+        if shape == "box":
+            cv2.rectangle(mask, (int(x1 - ox), int(y1 - oy)), (int(x2 - ox) - 1, int(y2 - oy) - 1), 1, thickness=-1)
+        else:
+            centre = ((x1 + x2 - 1) / 2 - ox, (y1 + y2 - 1) / 2 - oy)
+            cv2.ellipse(mask, (centre, (float(x2 - x1 - 1), float(y2 - y1 - 1)), 0.0), 1, thickness=-1)
+
+
+def _span(boxes: np.ndarray, width_px: int, height_px: int) -> tuple[int, int, int, int] | None:
+    x1, y1 = max(int(boxes[:, 0].min()), 0), max(int(boxes[:, 1].min()), 0)
+    x2, y2 = min(int(boxes[:, 2].max()), width_px), min(int(boxes[:, 3].max()), height_px)
+    return (x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
 
 def redact_frame(image: np.ndarray, regions: FaceRegions, settings: RedactSettings) -> np.ndarray:
@@ -84,18 +106,28 @@ def redact_frame(image: np.ndarray, regions: FaceRegions, settings: RedactSettin
         return image
     apply = redactor(settings.mode)
     height_px, width_px = image.shape[:2]
-    for gx1, gy1, gx2, gy2 in grow(regions, settings.mask_scale):
-        # The ellipse belongs to the whole grown box; at a frame edge only its
-        # visible part is cut out, so the face near the edge stays covered.
-        x1, y1 = max(gx1, 0), max(gy1, 0)
-        x2, y2 = min(gx2, width_px), min(gy2, height_px)
-        if x2 <= x1 or y2 <= y1:
+    boxes = grow(regions, settings.mask_scale)
+    if apply is None:
+        groups = [(0, boxes)]
+    else:
+        cells = cell_sizes(boxes, _CELLS_ACROSS[settings.mode])
+        groups = [(int(cell), boxes[cells == cell]) for cell in np.unique(cells)]
+    for cell_px, group in groups:
+        span = _span(group, width_px, height_px)
+        if span is None:
             continue
+        x1, y1, x2, y2 = span
         patch = image[y1:y2, x1:x2]
-        redacted = apply(patch, settings)
-        if settings.shape == "box":
-            patch[...] = redacted
+        mask = np.zeros(patch.shape[:2], np.uint8)
+        _draw(mask, group, settings.shape, (x1, y1))
+        if apply is None:
+            redacted = np.empty_like(patch)
+            redacted[...] = settings.color
         else:
-            mask = _ellipse_mask(gy2 - gy1, gx2 - gx1)[y1 - gy1 : y2 - gy1, x1 - gx1 : x2 - gx1]
-            patch[mask] = redacted[mask]
+            redacted = apply(patch, cell_px)
+        # OpenCV's masked copy is many times faster than numpy's; it needs a
+        # contiguous target, so the patch goes out and back.
+        target = np.ascontiguousarray(patch)
+        cv2.copyTo(redacted, mask, target)
+        patch[...] = target
     return image

@@ -1,5 +1,6 @@
-"""Finding scene cuts, so tracks and padding never cross from one shot to
-the next."""
+"""Watching how a video's picture changes: scene cuts, so tracks and padding
+never cross from one shot to the next, and stillness, so a static camera's
+unchanged frames are not searched again."""
 
 from __future__ import annotations
 
@@ -11,17 +12,40 @@ _THUMB_SIZE = (64, 36)
 # picture is taken to have cut. Camera motion and lighting changes stay well
 # below it; a cut between different shots goes well above.
 _CUT_DIFFERENCE = 45.0
+# Largest change of any thumbnail cell (0-255; a cell is about 30 px square at
+# 1080p) below which a frame counts as unchanged. A 10 px face moving into a
+# cell changes it by about 10; sensor noise averages out well below 3.
+_STILL_DIFFERENCE = 3.0
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """A small, signed copy of a frame, for comparing frames cheaply."""
+    return cv2.resize(image, _THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
 
 
 class CutDetector:
-    """Fed frames in order; says which frames start a new shot."""
+    """Fed thumbnails in order; says which frames start a new shot."""
 
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
 
-    def is_cut(self, image: np.ndarray) -> bool:
-        thumb = cv2.resize(image, _THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
+    def is_cut(self, thumb: np.ndarray) -> bool:
         previous, self._previous = self._previous, thumb
         if previous is None:
             return False
         return float(np.abs(thumb - previous).mean()) > _CUT_DIFFERENCE
+
+
+class StillDetector:
+    """Says whether a frame looks exactly like the last one searched for faces."""
+
+    def __init__(self) -> None:
+        self._searched: np.ndarray | None = None
+
+    def is_still(self, thumb: np.ndarray) -> bool:
+        if self._searched is None:
+            return False
+        return int(np.abs(thumb - self._searched).max()) <= _STILL_DIFFERENCE
+
+    def searched(self, thumb: np.ndarray) -> None:
+        self._searched = thumb

@@ -48,16 +48,25 @@ class DetectSettings:
     weak_threshold: in videos, weaker hits down to this confidence are also
         redacted when they recur in ``confirm_frames`` or more frames of one
         track: a face seen dimly but steadily is a face.
-    every_frames: run the detector on every n-th frame of a video (and on the
-        first frame of every shot); tracking covers the frames between. Higher
-        is faster; a face seen for less than n frames can be missed.
+    every_frames: in videos, look for faces on every n-th frame of a shot;
+        tracking covers the frames between. Higher is faster; a face seen for
+        less than n frames can be missed.
+    light_size_px: in videos, most searches are light: on the frame scaled
+        down so its shorter side is this long. Faces big enough to see there
+        are found as surely, for a fraction of the cost; 0 searches at full
+        resolution every time.
+    full_every_seconds: in videos, a full-resolution look is taken at least
+        this often, and on the first frame of every shot, for small faces;
+        tracking carries them between. Lower is slower and safer.
     """
 
     detector: str = "centerface"
     threshold: float = 0.12
     weak_threshold: float = 0.05
     confirm_frames: int = 4
-    every_frames: int = 1
+    every_frames: int = 2
+    light_size_px: int = 360
+    full_every_seconds: float = 1.0
 
     @property
     def floor(self) -> float:
@@ -73,6 +82,10 @@ class DetectSettings:
             raise SettingsError(f"confirmation over {self.confirm_frames} frames must be between 1 and 100")
         if not 1 <= self.every_frames <= 30:
             raise SettingsError(f"detection every {self.every_frames} frames must be between 1 and 30")
+        if self.light_size_px != 0 and not 120 <= self.light_size_px <= 4320:
+            raise SettingsError(f"light search size {self.light_size_px} px must be 0 (off) or 120-4320")
+        if not 0.0 < self.full_every_seconds <= 10.0:
+            raise SettingsError(f"full-resolution detection every {self.full_every_seconds} s must be 0-10 s")
 
 
 @dataclass(frozen=True)

@@ -92,11 +92,27 @@ def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> 
     return tracks, track_ids
 
 
+def drop_weak_inside_stronger(regions: FaceRegions, threshold: float) -> FaceRegions:
+    """A weak candidate (below ``threshold``) whose centre lies inside a more
+    confident candidate's box is that face seen again, or a part of it: the
+    stronger box's redaction covers it. Dropping it saves a track per face and
+    frame; candidates at or above the threshold are all kept."""
+    if len(regions) < 2:
+        return regions
+    centre = (regions.xyxy[:, :2] + regions.xyxy[:, 2:]) / 2
+    inside = ((centre[:, None, :] >= regions.xyxy[None, :, :2]) & (centre[:, None, :] <= regions.xyxy[None, :, 2:])).all(2)
+    stronger = regions.score[None, :] > regions.score[:, None]
+    covered = (inside & stronger).any(axis=1)
+    return regions.take(~covered | (regions.score >= threshold))
+
+
 def confirm(
     candidates: list[FaceRegions], cuts: set[int], max_gap_frames: int, threshold: float, confirm_frames: int
 ) -> list[FaceRegions]:
     """Every candidate at or above ``threshold``, plus weaker ones whose track
-    (linked over all candidates) holds ``confirm_frames`` or more of them."""
+    (linked over all candidates) holds ``confirm_frames`` or more of them.
+    Weak candidates inside a stronger one's box are left out first."""
+    candidates = [drop_weak_inside_stronger(regions, threshold) for regions in candidates]
     tracks, track_ids = link(candidates, cuts, max_gap_frames)
     steady = np.array([t.track_id for t in tracks if len(t.frames) >= confirm_frames], np.int32)
     return [

@@ -8,7 +8,7 @@ import pytest
 from blur import detect
 from blur.pipeline import Redactor
 from blur.regions import SOURCES
-from blur.scenes import CutDetector
+from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
 from tests import fakes
 from tests.clips import decoded_frames, make_clip
@@ -53,7 +53,29 @@ def test_cut_detector():
     moved = np.roll(shot_a, 8, axis=1)
     darker = (shot_a * 0.8).astype(np.uint8)
     cuts = CutDetector()
-    assert [cuts.is_cut(f) for f in (shot_a, moved, darker, shot_b, shot_b)] == [False, False, False, True, False]
+    assert [cuts.is_cut(thumbnail(f)) for f in (shot_a, moved, darker, shot_b, shot_b)] == [
+        False, False, False, True, False]
+
+
+def test_still_detector_sees_a_small_face_move():
+    """A static camera's frame is still until anything face-sized changes."""
+    rng = np.random.default_rng(1)
+    scene = cv2_blur(rng.integers(0, 256, (1080, 1920, 3), np.uint8))
+    noisy = np.clip(scene + rng.normal(0, 2, scene.shape), 0, 255).astype(np.uint8)
+    walker = scene.copy()
+    walker[500:512, 900:910] += 60  # a 10 px face, a little brighter than the wall, appears
+    still = StillDetector()
+    assert not still.is_still(thumbnail(scene))  # nothing searched yet
+    still.searched(thumbnail(scene))
+    assert still.is_still(thumbnail(scene))
+    assert still.is_still(thumbnail(noisy))
+    assert not still.is_still(thumbnail(walker))
+
+
+def cv2_blur(image):
+    import cv2
+
+    return cv2.GaussianBlur(image, (0, 0), 3)
 
 
 def test_detecting_every_nth_frame_still_covers_every_frame(blinking, tmp_path):

@@ -82,3 +82,33 @@ def test_unknown_mode_lists_the_valid_ones():
         redactor("smudge")
     with pytest.raises(SettingsError, match="mode"):
         RedactSettings(mode="smudge")
+
+
+def test_where_regions_overlap_the_coarser_redaction_wins():
+    """A small false hit on a large face must not bring back finer detail."""
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (400, 400, 3), np.uint8)
+    large, small = [100, 100, 300, 300], [180, 180, 200, 200]
+    settings = RedactSettings(mode="pixelate", shape="box", mask_scale=1.0)
+    both = redact_frame(image.copy(), FaceRegions.build([small, large], [0.1, 0.9]), settings)
+    large_only = redact_frame(image.copy(), FaceRegions.build([large], [0.9]), settings)
+    assert np.array_equal(both, large_only)
+
+
+def test_a_crowd_of_regions_is_all_covered():
+    """Hundreds of regions of many sizes (grouped by cell size): every one
+    is changed, and nothing outside them is."""
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (720, 1280, 3), np.uint8)
+    original = image.copy()
+    corners = rng.uniform(0, [1240, 680], (300, 2))
+    sides = rng.uniform(6, 60, 300)
+    regions = FaceRegions.build(np.concatenate([corners, corners + sides[:, None]], axis=1), np.full(300, 0.5))
+    settings = RedactSettings(mode="blur", shape="box", mask_scale=1.0)
+    redact_frame(image, regions, settings)
+    changed = np.abs(image.astype(int) - original).sum(axis=2) > 0
+    inside = np.zeros(changed.shape, bool)
+    for x1, y1, x2, y2 in np.maximum(grow(regions, 1.0), 0):
+        inside[y1:y2, x1:x2] = True
+        assert changed[y1:y2, x1:x2].mean() > 0.9
+    assert not changed[~inside].any()

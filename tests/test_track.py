@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from blur.regions import SOURCES, FaceRegions
 from blur.settings import TrackSettings
@@ -96,3 +97,17 @@ def test_weak_hits_kept_only_when_they_persist():
     kept = confirm(frames, set(), max_gap_frames=5, threshold=0.12, confirm_frames=4)
     assert [len(r) for r in kept] == [1, 1, 1, 1, 2, 1]  # steady weak face kept, flicker gone
     assert 0.5 in kept[4].score  # a strong hit is kept even alone
+
+
+def test_weak_candidates_inside_a_stronger_box_are_dropped_strong_ones_never():
+    from blur.track import drop_weak_inside_stronger
+
+    regions = FaceRegions.build(
+        [[100, 100, 200, 200], [120, 110, 190, 210], [150, 150, 250, 250], [400, 400, 420, 420], [405, 405, 425, 425]],
+        [0.9, 0.06, 0.3, 0.07, 0.06],
+    )
+    kept = drop_weak_inside_stronger(regions, threshold=0.12)
+    # the weak twin of the first face goes; the strong overlapping face stays;
+    # of the two weak ones, the weaker lies inside the other and goes
+    assert kept.score.tolist() == pytest.approx([0.9, 0.3, 0.07])
+    assert len(drop_weak_inside_stronger(FaceRegions.empty(), 0.12)) == 0

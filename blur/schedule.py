@@ -1,0 +1,45 @@
+"""Which frames of a video are searched for faces, and how closely.
+
+A full-resolution search is the expensive step (about 0.4 s for a 1080p
+frame on two cores). A face big enough to matter at a third of the size is
+found there for a tenth of the cost, so most searches are light: on the frame
+scaled down. A full search comes on the first frame of every shot and at least
+every ``full_every_seconds``, for the small faces; tracking carries faces
+between searches. A frame that has not changed since the last search (a static
+camera with nobody moving) is not searched again until the next full search.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from fractions import Fraction
+
+from blur.settings import DetectSettings
+
+
+class Search(Enum):
+    FULL = "full"
+    LIGHT = "light"
+    NONE = "none"
+
+
+class SearchSchedule:
+    """Fed each frame in order; says how it should be searched."""
+
+    def __init__(self, settings: DetectSettings, frame_rate: Fraction, short_side_px: int) -> None:
+        self._every = settings.every_frames
+        self._full_interval = max(1, round(settings.full_every_seconds * frame_rate))
+        # A light search on a frame barely bigger than its light size saves nothing.
+        self._light = 0 < settings.light_size_px < 0.8 * short_side_px
+        self._last_full: int | None = None
+        self._shot_start = 0
+
+    def search(self, frame_index: int, shot_starts: bool, still: bool) -> Search:
+        if shot_starts:
+            self._shot_start = frame_index
+        if shot_starts or self._last_full is None or frame_index - self._last_full >= self._full_interval:
+            self._last_full = frame_index
+            return Search.FULL
+        if still or (frame_index - self._shot_start) % self._every:
+            return Search.NONE
+        return Search.LIGHT if self._light else Search.FULL
