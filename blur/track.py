@@ -71,10 +71,9 @@ def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> 
             last = np.array([t.boxes[-1] for t in active], np.float32)
             gaps = np.array([frame_index - t.frames[-1] for t in active], np.float32)
             affinity = _affinity(regions.xyxy, last, gaps)
-            for flat in np.argsort(-affinity, axis=None):
-                row, col = np.unravel_index(flat, affinity.shape)
-                if not np.isfinite(affinity[row, col]):
-                    break
+            rows, cols = np.nonzero(np.isfinite(affinity))
+            for pair in np.argsort(-affinity[rows, cols], kind="stable"):
+                row, col = rows[pair], cols[pair]
                 if assigned[row] < 0 and col not in taken_tracks:
                     assigned[row] = col
                     taken_tracks.add(int(col))
