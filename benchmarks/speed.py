@@ -1,11 +1,12 @@
 """Speed benchmark: blur against a plain transcode and the per-frame baseline.
 
 On a 1080p pan/zoom clip with faces (made from an annotated crowd photo) and
-on a real 768x576 CCTV-like clip (../shared/data/videos/debian-opencv-doc_vtest.avi),
-measures in one run: a plain decode + libx264 encode with blur's encoder
-settings, blur with its defaults, blur with other --detect-every values, and
-the per-frame CenterFace baseline (threshold 0.2, every frame, full
-resolution). Prints frames/s, wall time, peak memory and the ratios, and
+on a 640x480 CCTV clip (the real ../shared/data/videos/debian-opencv-doc_vtest.avi
+scaled to 480p), measures in one run: a plain decode + libx264 encode with
+blur's encoder settings, blur with its defaults, and the per-frame CenterFace
+baseline (threshold 0.2, every frame, full resolution, no tracking). Then blur
+on 1-minute and 5-minute 480p clips (the CCTV clip looped), for peak memory
+against length. Prints frames/s, wall time, peak memory and the ratios, and
 writes the table to benchmarks/results/speed.md.
 
     .venv/bin/python benchmarks/speed.py [--frames 300] [--preset veryfast]
@@ -58,6 +59,36 @@ def measure(command: list[str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+_SCALE_LOOP = """
+import sys, av
+source, target, width, height, frames = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+written = 0
+with av.open(target, "w") as out:
+    stream = None
+    while written < frames:
+        with av.open(source) as inp:
+            rate = inp.streams.video[0].average_rate
+            if stream is None:
+                stream = out.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "18"})
+                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            for frame in inp.decode(video=0):
+                if written == frames:
+                    break
+                scaled = frame.reformat(width=width, height=height, format="yuv420p")
+                scaled.pts, scaled.time_base = written, 1 / rate
+                out.mux(stream.encode(scaled))
+                written += 1
+    out.mux(stream.encode(None))
+"""
+
+
+def scaled_loop(source: Path, target: Path, size: tuple[int, int], frames: int) -> Path:
+    """The source scaled to a size and looped to a number of frames."""
+    subprocess.run([sys.executable, "-c", _SCALE_LOOP, str(source), str(target), str(size[0]), str(size[1]),
+                    str(frames)], check=True)
+    return target
+
+
 def count_frames(path: Path) -> int:
     import av
 
@@ -69,31 +100,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--crf", default="18")
-    parser.add_argument("--every", default="1,5", help="--detect-every values to run for blur")
+    parser.add_argument("--frames", type=int, default=300, help="frames in the 1080p clip")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-length", action="store_true", help="skip the 1- and 5-minute memory runs")
     args = parser.parse_args()
 
     blur = [sys.executable, "-m", "blur", "--quiet", "redact", "--force", "--preset", args.preset, "--crf", args.crf]
+    baseline_options = ["--detector", "centerface", "--threshold", "0.2", "--mask-scale", "1.3", "--no-track",
+                        "--detect-every", "1", "--light-size", "0"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="blur-speed-") as scratch_name:
         scratch = Path(scratch_name)
-        clip_1080 = build_clips(DATA / "wider-face-val", scratch / "clips", 1, frames=300)[0].path
-        clips = {"1080p pan/zoom, faces": clip_1080, "768x576 CCTV (vtest.avi)": DATA / "videos/debian-opencv-doc_vtest.avi"}
+        vtest = DATA / "videos/debian-opencv-doc_vtest.avi"
+        clips = {
+            "1080p pan/zoom, crowd": build_clips(DATA / "wider-face-val", scratch / "clips", 1, frames=args.frames)[0].path,
+            "480p CCTV (vtest.avi)": scaled_loop(vtest, scratch / "cctv.mp4", (640, 480), 795),
+        }
         for label, clip in clips.items():
             frames = count_frames(clip)
             out = scratch / "out.mp4"
             transcode = measure([sys.executable, "-c", _TRANSCODE, str(clip), str(out), args.preset, args.crf])
-            runs = {"plain transcode (same encoder settings)": transcode}
-            for every in args.every.split(","):
-                runs[f"blur, --detect-every {every}"] = measure([*blur, "--detect-every", every, str(clip), "-o", str(out)])
+            runs = {"plain transcode (same encoder settings)": transcode,
+                    "blur, defaults": measure([*blur, str(clip), "-o", str(out)])}
             if not args.no_baseline:
-                runs["baseline: CenterFace 0.2 every frame"] = measure(
-                    [*blur, "--detector", "centerface", "--threshold", "0.2", "--mask-scale", "1.3", "--no-track",
-                     str(clip), "-o", str(out)])
+                runs["baseline: CenterFace 0.2 every frame"] = measure([*blur, *baseline_options, str(clip), "-o", str(out)])
             baseline = runs.get("baseline: CenterFace 0.2 every frame")
             for name, run in runs.items():
                 rows.append((label, frames, name, run, transcode, baseline))
             print(f"done: {label}", file=sys.stderr)
+        if not args.no_length:
+            for minutes in (1, 5):
+                clip = scaled_loop(vtest, scratch / f"cctv{minutes}.mp4", (640, 480), minutes * 600)
+                out = scratch / "out.mp4"
+                transcode = measure([sys.executable, "-c", _TRANSCODE, str(clip), str(out), args.preset, args.crf])
+                run = measure([*blur, str(clip), "-o", str(out)])
+                rows.append((f"480p CCTV, {minutes} min", minutes * 600, "blur, defaults", run, transcode, None))
+                print(f"done: {minutes} min", file=sys.stderr)
 
     lines = [
         "# Speed benchmark", "",

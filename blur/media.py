@@ -209,6 +209,28 @@ def _palette_frame(image: np.ndarray) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray((np.asarray(quantised, np.uint8), palette), format="pal8")
 
 
+def _muted(frame: av.AudioFrame, ranges: tuple[tuple[float, float], ...]) -> av.AudioFrame:
+    """The frame with every sample inside the ranges (seconds) set to silence."""
+    if not ranges or frame.pts is None or frame.time_base is None:
+        return frame
+    start_s = float(frame.pts * frame.time_base)
+    times = start_s + np.arange(frame.samples) / frame.sample_rate
+    silent = np.zeros(frame.samples, bool)
+    for first, last in ranges:
+        silent |= (times >= first) & (times < last)
+    if not silent.any():
+        return frame
+    samples = frame.to_ndarray().copy()
+    if frame.format.is_planar:
+        samples[:, silent] = 0
+    else:
+        channels = len(frame.layout.channels)
+        samples.reshape(-1, frame.samples, channels)[:, silent, :] = 0
+    quiet = av.AudioFrame.from_ndarray(samples, format=frame.format.name, layout=frame.layout.name)
+    quiet.sample_rate, quiet.pts, quiet.time_base = frame.sample_rate, frame.pts, frame.time_base
+    return quiet
+
+
 class VideoWriter:
     """Encodes redacted frames and copies audio into one output file.
 
@@ -226,6 +248,14 @@ class VideoWriter:
         self._audio: dict[int, tuple[av.stream.Stream, bool]] = {}
         self._held_audio: list[av.Packet] = []
         self._video_tags = dict(reader.video_tags) if settings.keep_metadata else {}
+        self.removed_metadata = [] if settings.keep_metadata else sorted(
+            [f"container:{key}" for key in reader.container_tags]
+            + [f"video:{key}" for key in reader.video_tags]
+            + [f"audio:{key}" for stream in reader.audio_streams for key in stream.metadata
+               if key not in _NEUTRAL_STREAM_TAGS])
+        self.audio_summary: dict[str, object] = {
+            "streams": len(reader.audio_streams), "policy": settings.audio,
+            "muted_seconds": [list(r) for r in settings.mute] if settings.audio == "keep" else []}
         try:
             if settings.keep_metadata:
                 self._container.metadata.update(reader.container_tags)
@@ -253,12 +283,13 @@ class VideoWriter:
         supported = self._container.supported_codecs
         for source in reader.audio_streams:
             name = source.codec_context.name
-            if name in supported:
+            if name in supported and not self._settings.mute:
                 target = self._container.add_stream_from_template(source)
                 copied = True
             else:
                 encoder = _AUDIO_ENCODERS.get(suffix.lower(), _DEFAULT_AUDIO_ENCODER)
-                log.info("%s: audio codec %s cannot go in this container; re-encoding as %s", reader.path, name, encoder)
+                log.info("%s: audio %s is re-encoded as %s (muted ranges, or the container cannot hold it)",
+                         reader.path, name, encoder)
                 target = self._container.add_stream(encoder, rate=source.codec_context.sample_rate)
                 target.layout = source.codec_context.layout
                 copied = False
@@ -323,6 +354,7 @@ class VideoWriter:
             self._mux([packet])
         else:
             for decoded in packet.decode():
+                decoded = _muted(decoded, self._settings.mute)
                 decoded.pts = None
                 self._mux(stream.encode(decoded))
 

@@ -49,6 +49,18 @@ class Photo:
         self.image = np.array(pixels[..., :3], order="C")  # writable, for redaction in place
         self._alpha = pixels[..., 3] if self._has_alpha else None
 
+    def metadata_keys(self) -> list[str]:
+        """Names of the identifying metadata the photo carries (EXIF tags,
+        including GPS, and XMP), as a disclosure record lists them."""
+        from PIL import ExifTags
+
+        keys = [f"exif:{ExifTags.TAGS.get(tag, hex(tag))}" for tag in self._exif]
+        if self._exif.get_ifd(ExifTags.IFD.GPSInfo):
+            keys.append("exif:GPSInfo")
+        if self._source_info.get("xmp"):
+            keys.append("xmp")
+        return sorted(set(keys))
+
     @property
     def width(self) -> int:
         return int(self.image.shape[1])

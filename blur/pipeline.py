@@ -10,7 +10,9 @@ import logging
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from blur.concurrency import BackgroundWorker, read_ahead
 from blur.detect import FaceDetector, build_detector, detect_scaled
@@ -22,8 +24,9 @@ from blur.orientation import to_stored, upright
 from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
+from blur.record import Disclosure, build_record, write_record
 from blur.redact import redact_frame
-from blur.regions import FaceRegions
+from blur.regions import SOURCE_CODES, FaceRegions
 from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.schedule import Search, SearchSchedule
 from blur.settings import DetectSettings, Settings, TrackSettings
@@ -55,9 +58,10 @@ class _Silent:
 
 @dataclass(frozen=True)
 class RenderResult:
-    """What a render wrote."""
+    """What a render wrote: the output and its disclosure record."""
 
     output: Path
+    record: Path
     frames: int
     regions: int
     tracks: int
@@ -180,29 +184,43 @@ class Redactor:
 
     # render ----------------------------------------------------------------
 
-    def render(self, path: Path, plan: Plan, output: Path, force: bool = False, verify: bool = True) -> RenderResult:
-        """Apply a plan to its input and write the redacted output.
+    def render(self, path: Path, plan: Plan, output: Path, force: bool = False, verify: bool = True,
+               disclosure: Disclosure | None = None) -> RenderResult:
+        """Apply a plan to its input, write the redacted output and, beside
+        it, the disclosure record.
 
         verify: check the input is byte for byte the file the plan was made
             from (costs one read of the file).
+        disclosure: requester, reason and reviewer for the record.
         """
         check_writable(output, force)
         if verify and sha256_of(path) != plan.source.sha256:
             raise PlanError(f"{path}: is not the file the plan was made from (SHA-256 differs)")
         if is_photo(path):
-            self._render_photo(path, plan, output, force)
+            removed = self._render_photo(path, plan, output, force)
             frames = 1
         else:
-            frames = self._render_video(path, plan, output, force)
-        return RenderResult(output, frames, plan.region_count(), plan.track_count())
+            frames, removed = self._render_video(path, plan, output, force)
+        record = build_record(plan, output, self.settings.to_dict(), removed, disclosure or Disclosure())
+        return RenderResult(output, write_record(record, output), frames, plan.region_count(), plan.track_count())
 
-    def _render_photo(self, path: Path, plan: Plan, output: Path, force: bool) -> None:
+    def _apply(self, image: np.ndarray, plan: Plan, frame_index: int) -> None:
+        """Redact one frame: faces as the settings say; manual regions and
+        zones exactly as drawn."""
+        regions = plan.regions(frame_index)
+        manual = regions.source == SOURCE_CODES["manual"]
+        redact_frame(image, regions.take(~manual), self.settings.redact)
+        exact = FaceRegions.concat([regions.take(manual), plan.zones_at(frame_index)])
+        redact_frame(image, exact, replace(self.settings.redact, shape="box", mask_scale=1.0))
+
+    def _render_photo(self, path: Path, plan: Plan, output: Path, force: bool) -> dict[str, Any]:
         photo = Photo(path)
-        redact_frame(photo.image, plan.regions(0), self.settings.redact)
+        self._apply(photo.image, plan, 0)
         with atomic_output(output, force) as partial:
             photo.save(partial, output.suffix, self.settings.encode.keep_metadata)
+        return {"metadata": [] if self.settings.encode.keep_metadata else photo.metadata_keys()}
 
-    def _render_video(self, path: Path, plan: Plan, output: Path, force: bool) -> int:
+    def _render_video(self, path: Path, plan: Plan, output: Path, force: bool) -> tuple[int, dict[str, Any]]:
         """Decode on one thread, redact here, encode and mux on another."""
         encode = self.settings.encode
         frame_count = plan.source.frame_count
@@ -217,7 +235,7 @@ class Redactor:
                         if item.index >= frame_count:
                             # Fail closed: a frame the plan does not know could show a face.
                             raise PlanError(f"{path}: has more frames than its plan ({frame_count}); scan it again")
-                        redact_frame(item.image, plan.regions(item.index), self.settings.redact)
+                        self._apply(item.image, plan, item.index)
                         frames_written += 1
                         self._progress.advance(1)
                     encoder.submit(item)
@@ -229,15 +247,17 @@ class Redactor:
                 raise
             finally:
                 self._progress.finish()
-        return frames_written
+            removed = {"metadata": writer.removed_metadata, "audio": writer.audio_summary}
+        return frames_written, removed
 
     # both ------------------------------------------------------------------
 
-    def redact(self, path: Path, output: Path, force: bool = False) -> RenderResult:
+    def redact(self, path: Path, output: Path, force: bool = False,
+               disclosure: Disclosure | None = None) -> RenderResult:
         """Scan and render in one go."""
         check_writable(output, force)
         plan = self.scan(path)
-        return self.render(path, plan, output, force, verify=False)
+        return self.render(path, plan, output, force, verify=False, disclosure=disclosure)
 
     def close(self) -> None:
         if self._detector is not None:

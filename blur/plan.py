@@ -19,7 +19,22 @@ from blur.outputs import atomic_output
 from blur.regions import SOURCE_CODES, SOURCES, FaceRegions
 
 PLAN_FORMAT = "blur-plan"
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2 added zones and edits; version 1 plans are read as having none
+_READABLE_VERSIONS = (1, 2)
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A rectangle that is always redacted (a window, a screen), over a range
+    of frames (inclusive; ``last_frame`` None means to the end)."""
+
+    box: tuple[float, float, float, float]
+    first_frame: int = 0
+    last_frame: int | None = None
+    label: str = ""
+
+    def covers(self, frame_index: int) -> bool:
+        return self.first_frame <= frame_index and (self.last_frame is None or frame_index <= self.last_frame)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,17 @@ class Plan:
     settings: dict[str, Any]
     models: list[dict[str, str]]
     frames: list[FaceRegions] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)
+    # What people changed by hand, in order: {"action", "by", "reason", ...}
+    edits: list[dict[str, Any]] = field(default_factory=list)
+
+    def zones_at(self, frame_index: int) -> FaceRegions:
+        """The zones covering a frame, as manual regions (track -1)."""
+        boxes = [zone.box for zone in self.zones if zone.covers(frame_index)]
+        return FaceRegions.build(boxes, [1.0] * len(boxes), source="manual") if boxes else FaceRegions.empty()
+
+    def track_ids(self) -> list[int]:
+        return sorted({int(t) for regions in self.frames for t in regions.track_id if t >= 0})
 
     def regions(self, frame_index: int) -> FaceRegions:
         if 0 <= frame_index < len(self.frames):
@@ -79,6 +105,12 @@ class Plan:
             "settings": self.settings,
             "models": self.models,
             "tracks": [{"id": track_id, "frames": tracks[track_id]} for track_id in sorted(tracks)],
+            "zones": [
+                {"box": [round(v, 1) for v in zone.box], "first_frame": zone.first_frame,
+                 "last_frame": zone.last_frame, "label": zone.label}
+                for zone in self.zones
+            ],
+            "edits": self.edits,
         }
 
     def save(self, path: Path) -> None:
@@ -89,7 +121,7 @@ class Plan:
     def from_dict(cls, data: dict[str, Any], origin: str = "plan") -> Plan:
         if data.get("format") != PLAN_FORMAT:
             raise PlanError(f"{origin}: format is {data.get('format')!r}, expected {PLAN_FORMAT!r}")
-        if data.get("version") != PLAN_VERSION:
+        if data.get("version") not in _READABLE_VERSIONS:
             raise PlanError(f"{origin}: version {data.get('version')!r} is not supported (expected {PLAN_VERSION})")
         try:
             source = SourceInfo(**data["source"])
@@ -103,16 +135,19 @@ class Plan:
                 frame_index = _field(entry, "frame", int, where)
                 if not 0 <= frame_index < source.frame_count:
                     raise PlanError(f"{where}: frame {frame_index} is outside 0-{source.frame_count - 1}")
-                box = _field(entry, "box", list, where)
-                if len(box) != 4 or not all(isinstance(v, (int, float)) for v in box) or box[2] < box[0] or box[3] < box[1]:
-                    raise PlanError(f"{where}: box {box} is not [x1, y1, x2, y2] with x1<=x2, y1<=y2")
+                box = _box(entry, where)
                 source_name = _field(entry, "source", str, where)
                 if source_name not in SOURCE_CODES:
                     raise PlanError(f"{where}: source {source_name!r} is not one of {', '.join(SOURCES)}")
                 score = float(entry.get("score", 1.0))
                 per_frame[frame_index].append((box, score, track_id, SOURCE_CODES[source_name]))
         frames = [_regions_from_rows(rows) for rows in per_frame]
-        return cls(source, data.get("settings", {}), data.get("models", []), frames)
+        zones = [_zone(entry, f"{origin}: zones[{number}]", source.frame_count)
+                 for number, entry in enumerate(data.get("zones", []))]
+        edits = data.get("edits", [])
+        if not isinstance(edits, list):
+            raise PlanError(f"{origin}: edits {edits!r} is not a list")
+        return cls(source, data.get("settings", {}), data.get("models", []), frames, zones, edits)
 
     @classmethod
     def load(cls, path: Path) -> Plan:
@@ -134,6 +169,24 @@ def _field(entry: Any, name: str, kind: type, where: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise PlanError(f"{where}: {name} {value!r} is not a {kind.__name__}")
     return value
+
+
+def _box(entry: Any, where: str) -> list[float]:
+    box = _field(entry, "box", list, where)
+    if len(box) != 4 or not all(isinstance(v, (int, float)) for v in box) or box[2] < box[0] or box[3] < box[1]:
+        raise PlanError(f"{where}: box {box} is not [x1, y1, x2, y2] with x1<=x2, y1<=y2")
+    return box
+
+
+def _zone(entry: Any, where: str, frame_count: int) -> Zone:
+    box = _box(entry, where)
+    first = entry.get("first_frame", 0)
+    last = entry.get("last_frame")
+    if not isinstance(first, int) or not 0 <= first < frame_count:
+        raise PlanError(f"{where}: first_frame {first!r} is outside 0-{frame_count - 1}")
+    if last is not None and (not isinstance(last, int) or not first <= last < frame_count):
+        raise PlanError(f"{where}: last_frame {last!r} is not between first_frame {first} and {frame_count - 1}")
+    return Zone(tuple(float(v) for v in box), first, last, str(entry.get("label", "")))
 
 
 def _regions_from_rows(rows: list[tuple[list[float], float, int, int]]) -> FaceRegions:

@@ -38,6 +38,35 @@ def parse_color(text: str) -> tuple[int, int, int]:
     return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
 
 
+def _seconds(text: str) -> float:
+    """'65', '1:05', '00:01:05' or '00:01:05.5' to seconds."""
+    parts = text.strip().split(":")
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(text)
+    seconds = 0.0
+    for part in parts:
+        value = float(part)
+        if value < 0:
+            raise ValueError(text)
+        seconds = seconds * 60 + value
+    return seconds
+
+
+def parse_time_ranges(text: str) -> tuple[tuple[float, float], ...]:
+    """'00:01:05-00:01:12,00:02:00-00:02:03' to ((65.0, 72.0), (120.0, 123.0))."""
+    ranges = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        start_text, _, end_text = item.partition("-")
+        try:
+            start, end = _seconds(start_text), _seconds(end_text)
+        except ValueError:
+            raise SettingsError(f"time range {item!r} is not START-END, e.g. 00:01:05-00:01:12") from None
+        if end <= start:
+            raise SettingsError(f"time range {item!r} ends before it starts")
+        ranges.append((start, end))
+    return tuple(sorted(ranges))
+
+
 @dataclass(frozen=True)
 class DetectSettings:
     """How faces are found.
@@ -148,18 +177,23 @@ class EncodeSettings:
     audio: keep (copied untouched where the container allows) or drop.
     keep_metadata: keep title, location, device and time tags. Off by default,
         because those tags identify people and places.
+    mute: (start, end) seconds of sound to silence (a voice can identify
+        someone); the sound is then re-encoded rather than copied.
     """
 
     crf: int = 18
     preset: str = "veryfast"
     audio: str = "keep"
     keep_metadata: bool = False
+    mute: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
             raise SettingsError(f"crf {self.crf} must be between 0 and 51")
         _choice("preset", self.preset, X264_PRESETS)
         _choice("audio", self.audio, AUDIO_POLICIES)
+        if any(not 0 <= start < end for start, end in self.mute):
+            raise SettingsError(f"mute ranges {self.mute} must each run from a start to a later end, in seconds")
 
 
 @dataclass(frozen=True)
