@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install models sample bench-recall bench-speed clean
+.PHONY: demo test install models sample browser bench-recall bench-speed clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ demo: models sample
 	$(BIN)/blur redact samples/astronaut.mp4 -o samples/astronaut.redacted.mp4 --force
 	@echo "Redacted sample written to $(CURDIR)/samples/astronaut.redacted.mp4"
 
-test: models
+# The review page is tested in a real headless Chromium: Debian's package, as
+# Playwright's own browser download needs a host these machines cannot reach.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: models browser
 	$(BIN)/python -m pytest
 
 bench-recall: models

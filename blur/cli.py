@@ -24,6 +24,7 @@ from blur.settings import (
     Settings,
     TrackSettings,
     parse_color,
+    parse_time_ranges,
 )
 
 log = logging.getLogger("blur")
@@ -90,9 +91,15 @@ def _settings(options: dict) -> Settings:
         )
         encode = EncodeSettings(
             crf=options["crf"], preset=options["preset"], audio=options["audio"],
-            keep_metadata=options["keep_metadata"],
+            keep_metadata=options["keep_metadata"], mute=parse_time_ranges(options["mute"] or ""),
         )
     return Settings(detect, track, redact, encode)
+
+
+def _disclosure(options: dict):
+    from blur.record import Disclosure
+
+    return Disclosure(requester=options["requester"], reason=options["reason"], reviewer=options["reviewer"])
 
 
 def _detect_options(command: Callable) -> Callable:
@@ -153,6 +160,12 @@ def _render_options(command: Callable) -> Callable:
                      help="Keep the sound (copied untouched) or drop it."),
         click.option("--keep-metadata", is_flag=True,
                      help="Keep title, GPS location, device and time tags (dropped by default)."),
+        click.option("--mute", metavar="RANGES",
+                     help="Silence the sound in these time ranges (a voice can identify someone), "
+                          "e.g. 00:01:05-00:01:12,1:30-1:41. The sound is then re-encoded."),
+        click.option("--requester", default="", help="Disclosure record: who receives the output."),
+        click.option("--reason", default="", help="Disclosure record: why it is released."),
+        click.option("--reviewer", default="", help="Disclosure record: who checked the redaction."),
         click.option("--crf", type=click.IntRange(0, 51), default=encode.crf, show_default=True,
                      help="Video quality: lower is better and larger."),
         click.option("--preset", type=click.Choice(X264_PRESETS), default=encode.preset, show_default=True,
@@ -248,7 +261,7 @@ def redact(context: click.Context, inputs: tuple[Path, ...], output: Path | None
     with Redactor(settings, _progress(context)) as redactor:
         def work(job) -> None:
             job.output.parent.mkdir(parents=True, exist_ok=True)
-            result = redactor.redact(job.source, job.output, force=options["force"])
+            result = redactor.redact(job.source, job.output, force=options["force"], disclosure=_disclosure(options))
             if not context.obj["quiet"]:
                 click.echo(f"{job.source} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
 
@@ -294,11 +307,123 @@ def render(context: click.Context, source: Path, plan_path: Path, output: Path |
         plan = Plan.load(plan_path)
         target = output or path.with_name(default_output_name(path))
         with Redactor(_settings(options), _progress(context)) as redactor:
-            result = redactor.render(path, plan, target, force=options["force"])
+            result = redactor.render(path, plan, target, force=options["force"], disclosure=_disclosure(options))
         if not context.obj["quiet"]:
             click.echo(f"{path} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
 
     _run_each(context, [source], work)
+
+
+@main.group(name="plan")
+def plan_group() -> None:
+    """Edit a plan by hand before rendering it. Boxes are x1,y1,x2,y2 in pixels
+    of the frame as stored; every edit is kept in the plan with --by and --why
+    and reaches the disclosure record."""
+
+
+def _edit_options(command: Callable) -> Callable:
+    command = click.option("--why", "reason", default="", help="Why the edit was made (kept in the plan).")(command)
+    command = click.option("--by", default="", help="Who made the edit (kept in the plan).")(command)
+    return click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))(command)
+
+
+def _edit(context: click.Context, plan_path: Path, change: Callable) -> None:
+    """Load a plan, change it, save it in place; errors name the field."""
+    from blur.plan import Plan
+
+    def work(path: Path) -> None:
+        plan = Plan.load(path)
+        message = change(plan)
+        plan.save(path)
+        if not context.obj["quiet"]:
+            click.echo(f"{path}: {message}")
+
+    _run_each(context, [plan_path], work)
+
+
+@plan_group.command("add-region")
+@_edit_options
+@click.option("--frames", metavar="FIRST-LAST", help="Frame range for a fixed --box, e.g. 120-240.")
+@click.option("--box", metavar="X1,Y1,X2,Y2", help="The box over the whole --frames range.")
+@click.option("--key", "keys", multiple=True, metavar="FRAME:X1,Y1,X2,Y2",
+              help="A keyed box; boxes are interpolated between keys. Repeat for each key.")
+@click.pass_context
+def plan_add_region(context: click.Context, plan_path: Path, by: str, reason: str, frames: str | None,
+                    box: str | None, keys: tuple[str, ...]) -> None:
+    """Redact a region the detector missed, over a range of frames."""
+    from blur import edit
+
+    def change(plan) -> str:
+        keyed = [edit.parse_key(key, plan) for key in keys]
+        if box is not None:
+            if frames is None:
+                raise BlurError("--box needs --frames FIRST-LAST (or give --key FRAME:BOX instead)")
+            first, last = edit.parse_frames(frames, plan.source.frame_count)
+            fixed = edit.parse_box(box, plan)
+            keyed += [(first, fixed), (last, fixed)]
+        if not keyed:
+            raise BlurError("give --frames with --box, or one or more --key FRAME:X1,Y1,X2,Y2")
+        track_id = edit.add_region(plan, keyed, by, reason)
+        return f"added manual track {track_id}, frames {min(k[0] for k in keyed)}-{max(k[0] for k in keyed)}"
+
+    _edit(context, plan_path, change)
+
+
+@plan_group.command("drop-track")
+@_edit_options
+@click.option("--track", "track_id", type=int, required=True, help="Track id, as the plan and review page show it.")
+@click.pass_context
+def plan_drop_track(context: click.Context, plan_path: Path, by: str, reason: str, track_id: int) -> None:
+    """Leave one track unredacted (a consenting subject, an officer on duty)."""
+    from blur import edit
+
+    _edit(context, plan_path,
+          lambda plan: f"dropped track {track_id} ({edit.drop_track(plan, track_id, by, reason)} regions)")
+
+
+@plan_group.command("add-zone")
+@_edit_options
+@click.option("--box", required=True, metavar="X1,Y1,X2,Y2", help="The zone's rectangle.")
+@click.option("--frames", metavar="FIRST-LAST", help="Only these frames (default: all).")
+@click.option("--label", default="", help="What the zone is, e.g. 'window'.")
+@click.pass_context
+def plan_add_zone(context: click.Context, plan_path: Path, by: str, reason: str, box: str,
+                  frames: str | None, label: str) -> None:
+    """Always redact a rectangle (a window, a screen), on every frame."""
+    from blur import edit
+
+    def change(plan) -> str:
+        span = edit.parse_frames(frames, plan.source.frame_count) if frames else None
+        edit.add_zone(plan, edit.parse_box(box, plan), span, label, by, reason)
+        return f"added zone {box}" + (f" on frames {frames}" if frames else " on every frame")
+
+    _edit(context, plan_path, change)
+
+
+@main.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Review page to write (HTML).")
+@click.option("--input", "source", type=click.Path(path_type=Path),
+              help="The video or photo the plan was made from. Default: the path in the plan.")
+@click.option("--force", is_flag=True, help="Overwrite the page if it exists.")
+@click.pass_context
+def review(context: click.Context, plan_path: Path, output: Path, source: Path | None, force: bool) -> None:
+    """Write a self-contained review page for a plan: a timeline of faces and
+    of frames at risk, a contact sheet of REDACTED frames at those points and a
+    strip per track. It opens offline in any browser and never shows an
+    unredacted face."""
+    from blur.outputs import check_writable
+    from blur.plan import Plan
+    from blur.report import write_review
+
+    def work(path: Path) -> None:
+        check_writable(output, force)
+        plan = Plan.load(path)
+        write_review(plan, source or Path(plan.source.path), output, force=force)
+        if not context.obj["quiet"]:
+            click.echo(f"{path} -> {output}")
+
+    _run_each(context, [plan_path], work)
 
 
 @main.command()

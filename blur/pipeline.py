@@ -29,7 +29,7 @@ from blur.redact import redact_frame
 from blur.regions import SOURCE_CODES, FaceRegions
 from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.schedule import Search, SearchSchedule
-from blur.settings import DetectSettings, Settings, TrackSettings
+from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
 from blur.track import confirm, fill_and_pad, max_gap_frames
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ class RenderResult:
     tracks: int
 
 
+_SEARCH_CODES = {Search.FULL: "F", Search.LIGHT: "L", Search.NONE: "-"}
+
+
 class _Looker:
     """Searches each frame of a video as its schedule says, upright."""
 
@@ -90,6 +93,16 @@ class _Looker:
         if search is Search.LIGHT:
             return detect_scaled(self._detector, image, self._light_size_px), is_cut, search
         return self._detector.detect(image), is_cut, search
+
+
+def apply_plan(image: np.ndarray, plan: Plan, frame_index: int, settings: RedactSettings) -> np.ndarray:
+    """Redact one frame in place: faces as the settings say; manual regions
+    and zones exactly as drawn."""
+    regions = plan.regions(frame_index)
+    manual = regions.source == SOURCE_CODES["manual"]
+    redact_frame(image, regions.take(~manual), settings)
+    exact = FaceRegions.concat([regions.take(manual), plan.zones_at(frame_index)])
+    return redact_frame(image, exact, replace(settings, shape="box", mask_scale=1.0))
 
 
 def is_photo(path: Path) -> bool:
@@ -130,10 +143,10 @@ class Redactor:
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="photo",
             width=photo.width, height=photo.height, frame_count=1, time_base="1/1", frame_rate="0/1",
         )
-        return Plan(source, self.settings.to_dict(), self._model_records(), [regions])
+        return Plan(source, self.settings.to_dict(), self._model_records(), [regions], searches="F")
 
     def _scan_video(self, path: Path) -> Plan:
-        detections, cuts, searches = [], set(), {search: 0 for search in Search}
+        detections, cuts, searches = [], set(), []
         with VideoReader(path) as reader:
             info = reader.info
             self._progress.start(f"scanning {path.name}", info.frame_count)
@@ -144,19 +157,21 @@ class Redactor:
                     detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
                     if is_cut:
                         cuts.add(frame.index)
-                    searches[search] += 1
+                    searches.append(_SEARCH_CODES[search])
                     self._progress.advance(1)
             finally:
                 self._progress.finish()
+        searched = "".join(searches)
         log.info("%s: searched %d frames in full, %d light, %d not", path,
-                 searches[Search.FULL], searches[Search.LIGHT], searches[Search.NONE])
+                 searched.count("F"), searched.count("L"), searched.count("-"))
         frames = self._track(detections, cuts, info.frame_rate)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
             width=info.width, height=info.height, frame_count=len(frames),
             time_base=str(info.time_base), frame_rate=str(Fraction(info.frame_rate)),
         )
-        return Plan(source, self.settings.to_dict(), self._model_records(), frames)
+        return Plan(source, self.settings.to_dict(), self._model_records(), frames,
+                    cuts=sorted(cuts), searches=searched)
 
     def _track(self, candidates: list[FaceRegions], cuts: set[int], frame_rate: Fraction) -> list[FaceRegions]:
         """Confirm weak hits that persist, then link, fill gaps and pad."""
@@ -205,13 +220,7 @@ class Redactor:
         return RenderResult(output, write_record(record, output), frames, plan.region_count(), plan.track_count())
 
     def _apply(self, image: np.ndarray, plan: Plan, frame_index: int) -> None:
-        """Redact one frame: faces as the settings say; manual regions and
-        zones exactly as drawn."""
-        regions = plan.regions(frame_index)
-        manual = regions.source == SOURCE_CODES["manual"]
-        redact_frame(image, regions.take(~manual), self.settings.redact)
-        exact = FaceRegions.concat([regions.take(manual), plan.zones_at(frame_index)])
-        redact_frame(image, exact, replace(self.settings.redact, shape="box", mask_scale=1.0))
+        apply_plan(image, plan, frame_index, self.settings.redact)
 
     def _render_photo(self, path: Path, plan: Plan, output: Path, force: bool) -> dict[str, Any]:
         photo = Photo(path)

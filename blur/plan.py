@@ -63,6 +63,10 @@ class Plan:
     zones: list[Zone] = field(default_factory=list)
     # What people changed by hand, in order: {"action", "by", "reason", ...}
     edits: list[dict[str, Any]] = field(default_factory=list)
+    # Frames where a new shot starts.
+    cuts: list[int] = field(default_factory=list)
+    # How each frame was searched: F full resolution, L light, - not at all.
+    searches: str = ""
 
     def zones_at(self, frame_index: int) -> FaceRegions:
         """The zones covering a frame, as manual regions (track -1)."""
@@ -101,7 +105,7 @@ class Plan:
         return {
             "format": PLAN_FORMAT,
             "version": PLAN_VERSION,
-            "source": self.source.__dict__,
+            "source": dict(self.source.__dict__),
             "settings": self.settings,
             "models": self.models,
             "tracks": [{"id": track_id, "frames": tracks[track_id]} for track_id in sorted(tracks)],
@@ -111,6 +115,8 @@ class Plan:
                 for zone in self.zones
             ],
             "edits": self.edits,
+            "cuts": self.cuts,
+            "searches": self.searches,
         }
 
     def save(self, path: Path) -> None:
@@ -147,7 +153,13 @@ class Plan:
         edits = data.get("edits", [])
         if not isinstance(edits, list):
             raise PlanError(f"{origin}: edits {edits!r} is not a list")
-        return cls(source, data.get("settings", {}), data.get("models", []), frames, zones, edits)
+        cuts = data.get("cuts", [])
+        if not isinstance(cuts, list) or not all(isinstance(c, int) and 0 <= c < source.frame_count for c in cuts):
+            raise PlanError(f"{origin}: cuts {cuts!r} is not a list of frame numbers")
+        searches = data.get("searches", "")
+        if not isinstance(searches, str) or set(searches) - set("FL-"):
+            raise PlanError(f"{origin}: searches is not a string of F, L and -")
+        return cls(source, data.get("settings", {}), data.get("models", []), frames, zones, edits, cuts, searches)
 
     @classmethod
     def load(cls, path: Path) -> Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -121,3 +122,26 @@ def test_audio_reencoded_where_the_container_cannot_take_it(tmp_path, redactor):
     assert after.audio_codecs == ("opus",)
     assert after.audio_seconds[0] == pytest.approx(before.audio_seconds[0], abs=0.05)
     assert after.frame_count == before.frame_count
+
+
+def test_mute_silences_only_the_ranges(tmp_path):
+    """--mute: the sound inside each range is silent, the rest and the
+    length are kept."""
+    import av
+
+    from blur.pipeline import Redactor
+    from blur.settings import EncodeSettings, Settings
+
+    source = make_clip(tmp_path / "in.mp4", frames=25, audio=True)
+    output = tmp_path / "out.mp4"
+    with Redactor(Settings(encode=EncodeSettings(mute=((0.3, 0.6),)))) as redactor:
+        result = redactor.redact(source, output)
+    with av.open(str(output)) as container:
+        rate = container.streams.audio[0].codec_context.sample_rate
+        samples = np.concatenate([f.to_ndarray().mean(axis=0) for f in container.decode(audio=0)])
+    loud = lambda a, b: float(np.abs(samples[int(a * rate) : int(b * rate)]).max())  # noqa: E731
+    assert loud(0.35, 0.55) < 1e-3
+    assert loud(0.05, 0.25) > 0.01 and loud(0.7, 0.95) > 0.01
+    assert probe(output).audio_seconds[0] == pytest.approx(probe(source).audio_seconds[0], abs=0.05)
+    record = json.loads(result.record.read_text())
+    assert record["removed"]["audio"]["muted_seconds"] == [[0.3, 0.6]]
