@@ -314,6 +314,49 @@ def render(context: click.Context, source: Path, plan_path: Path, output: Path |
     _run_each(context, [source], work)
 
 
+@main.command()
+@click.argument("source_root", metavar="SRC", type=click.Path(path_type=Path))
+@click.argument("target_root", metavar="DST", type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True,
+              help="Files redacted at once, each in its own process.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run on this Dask cluster instead of local processes. The workers must see SRC and DST "
+                   "at the same paths (shared storage).")
+@_detect_options
+@_render_options
+@click.pass_context
+def batch(context: click.Context, source_root: Path, target_root: Path, workers: int, scheduler: str | None,
+          **options) -> None:
+    """Redact every video and photo under SRC into the same relative place
+    under DST, each with its plan (NAME.plan.json) and disclosure record
+    (NAME.record.json). A re-run skips files already done with the same input
+    and settings, and redoes unfinished ones. A summary table is printed and
+    DST/blur-batch-summary.json written; the exit code is 1 if any file failed."""
+    from blur.batch import SUMMARY_NAME, run_batch
+
+    def report(outcome) -> None:
+        if outcome.status == "failed":
+            click.echo(f"blur: error: {outcome.error}", err=True)
+        elif not context.obj["quiet"]:
+            click.echo(f"{outcome.status}: {outcome.source} -> {outcome.output} ({outcome.seconds:.1f} s)")
+
+    try:
+        outcomes = run_batch(source_root, target_root, _settings(options), _disclosure(options), workers,
+                             scheduler, on_done=report)
+    except BlurError as error:
+        _fail(source_root, error, context.obj["debug"])
+        sys.exit(EXIT_FAILED)
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("redacted", "skipped", "failed")}
+    if not context.obj["quiet"]:
+        click.echo(f"\n{'status':<10} {'seconds':>8} {'frames':>7}  file")
+        for o in outcomes:
+            click.echo(f"{o.status:<10} {o.seconds:>8.1f} {o.frames:>7}  {o.source}")
+        click.echo(f"{counts['redacted']} redacted, {counts['skipped']} already done, {counts['failed']} failed; "
+                   f"summary: {target_root / SUMMARY_NAME}")
+    if counts["failed"]:
+        sys.exit(EXIT_FAILED)
+
+
 @main.group(name="plan")
 def plan_group() -> None:
     """Edit a plan by hand before rendering it. Boxes are x1,y1,x2,y2 in pixels

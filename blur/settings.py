@@ -207,3 +207,18 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        """The inverse of ``to_dict``, also after a JSON round trip."""
+        redact = dict(data.get("redact", {}))
+        encode = dict(data.get("encode", {}))
+        if "color" in redact:
+            redact["color"] = tuple(redact["color"])
+        if "mute" in encode:
+            encode["mute"] = tuple(tuple(span) for span in encode["mute"])
+        try:
+            return cls(DetectSettings(**data.get("detect", {})), TrackSettings(**data.get("track", {})),
+                       RedactSettings(**redact), EncodeSettings(**encode))
+        except TypeError as error:
+            raise SettingsError(f"settings are malformed ({error})") from None

@@ -1,0 +1,135 @@
+"""Redacting a whole folder tree: every media file into the same relative
+place under the destination, with its plan and disclosure record, in parallel.
+
+A re-run skips files whose output and record are complete and match (the
+input's SHA-256, the settings, the output's SHA-256) and redoes the rest, so
+an interrupted batch resumes where it stopped. One bad file never stops the
+others: each file's outcome is reported, and the summary lists them all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from blur.digest import sha256_of
+from blur.errors import BlurError
+from blur.jobs import Job, plan_jobs
+from blur.outputs import atomic_output
+from blur.parallel import open_executor
+from blur.record import Disclosure, record_path
+from blur.settings import Settings
+
+SUMMARY_NAME = "blur-batch-summary.json"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file."""
+
+    source: str
+    output: str
+    status: str  # redacted, skipped (already done) or failed
+    seconds: float
+    frames: int = 0
+    regions: int = 0
+    error: str = ""
+
+
+def plan_path(output: Path) -> Path:
+    return output.with_name(output.name + ".plan.json")
+
+
+def _normal(settings: Settings) -> Any:
+    return json.loads(json.dumps(settings.to_dict()))
+
+
+def is_complete(source: Path, output: Path, settings: Settings) -> bool:
+    """True when the output and its record are there, and the record says they
+    were made from this very input with these very settings."""
+    record = record_path(output)
+    if not (output.is_file() and record.is_file()):
+        return False
+    try:
+        data = json.loads(record.read_text())
+        return (data["input"]["sha256"] == sha256_of(source) and data["settings"] == _normal(settings)
+                and data["output"]["sha256"] == sha256_of(output))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+_REDACTORS: dict[str, Any] = {}  # one per settings, per worker process: models load once
+
+
+def _redactor(settings: Settings):
+    from blur.pipeline import Redactor
+
+    key = json.dumps(_normal(settings), sort_keys=True)
+    if key not in _REDACTORS:
+        _REDACTORS[key] = Redactor(settings)
+    return _REDACTORS[key]
+
+
+def redact_one(source: str, output: str, settings_data: dict, disclosure_data: dict) -> FileOutcome:
+    """Scan and render one file, writing output, plan and record; never raises
+    for a bad file. Runs in a worker process or on a Dask worker."""
+    started = time.perf_counter()
+    source_path, output_path = Path(source), Path(output)
+    try:
+        settings = Settings.from_dict(settings_data)
+        if is_complete(source_path, output_path, settings):
+            return FileOutcome(source, output, "skipped", time.perf_counter() - started)
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        redactor = _redactor(settings)
+        plan = redactor.scan(source_path)
+        plan.save(plan_path(output_path))
+        # The record is written last, so a file without one is redone.
+        result = redactor.render(source_path, plan, output_path, force=True, verify=False,
+                                 disclosure=Disclosure(**disclosure_data))
+        return FileOutcome(source, output, "redacted", time.perf_counter() - started, result.frames, result.regions)
+    except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
+        message = str(error) if isinstance(error, BlurError) else f"{source}: {type(error).__name__}: {error}"
+        return FileOutcome(source, output, "failed", time.perf_counter() - started, error=message)
+
+
+def run_batch(source_root: Path, target_root: Path, settings: Settings, disclosure: Disclosure,
+              workers: int = 1, scheduler: str | None = None,
+              on_done: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+    """Redact every media file under ``source_root`` into ``target_root`` and
+    write the summary JSON there. on_done: told of each file as it finishes."""
+    if not source_root.is_dir():
+        raise BlurError(f"{source_root}: is not a folder")
+    jobs, _skipped = plan_jobs([source_root], target_root)
+    outcomes: list[FileOutcome] = []
+    with open_executor(workers, scheduler) as executor:
+        futures = {executor.submit(redact_one, str(job.source), str(job.output), settings.to_dict(),
+                                   asdict(disclosure)): job for job in jobs}
+        for future in as_completed(futures):
+            outcome = _outcome(future, futures[future])
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    outcomes.sort(key=lambda o: o.source)
+    write_summary(target_root / SUMMARY_NAME, outcomes, workers, scheduler)
+    return outcomes
+
+
+def _outcome(future, job: Job) -> FileOutcome:
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - a worker that died still gets its file reported
+        return FileOutcome(str(job.source), str(job.output), "failed", 0.0,
+                           error=f"{job.source}: worker failed ({type(error).__name__}: {error})")
+
+
+def write_summary(path: Path, outcomes: list[FileOutcome], workers: int, scheduler: str | None) -> None:
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("redacted", "skipped", "failed")}
+    data = {"format": "blur-batch-summary", "version": 1, "workers": workers, "scheduler": scheduler,
+            "counts": counts, "files": [asdict(o) for o in outcomes]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path, force=True) as partial:
+        partial.write_text(json.dumps(data, indent=1) + "\n")

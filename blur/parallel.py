@@ -1,0 +1,45 @@
+"""Where parallel work runs: worker processes on this machine, or an existing
+Dask distributed cluster. Both are handed out as a ``concurrent.futures``
+executor, so the work itself does not care which."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Iterator
+
+from blur.errors import SettingsError
+
+
+def _share_cores(threads: int) -> None:
+    """Runs in each worker process: the workers split the cores between them
+    rather than each starting a thread per core."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+
+
+@contextmanager
+def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
+    """An executor of ``workers`` local processes, or of the Dask cluster whose
+    scheduler listens at ``scheduler`` (e.g. tcp://10.0.0.5:8786)."""
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SettingsError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise SettingsError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({error})") from None
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+        return
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_share_cores, initargs=(threads,)) as pool:
+        yield pool
