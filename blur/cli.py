@@ -143,6 +143,12 @@ def _detect_options(command: Callable) -> Callable:
     return command
 
 
+_segment_option = click.option(
+    "--workers", "segment_workers", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="Split each video at keyframes into this many segments and search them in parallel processes "
+         "(for long videos on many cores). Tracking still runs over the whole video.")
+
+
 def _render_options(command: Callable) -> Callable:
     redact, encode = RedactSettings(), EncodeSettings()
     for option in reversed([
@@ -239,6 +245,7 @@ def _run_each(context: click.Context, items: list, work: Callable) -> None:
               help="Output file (one input) or folder (several inputs or a folder). "
                    "Default: NAME.redacted.EXT beside each input.")
 @_detect_options
+@_segment_option
 @_render_options
 @click.pass_context
 def redact(context: click.Context, inputs: tuple[Path, ...], output: Path | None, **options) -> None:
@@ -261,7 +268,8 @@ def redact(context: click.Context, inputs: tuple[Path, ...], output: Path | None
     with Redactor(settings, _progress(context)) as redactor:
         def work(job) -> None:
             job.output.parent.mkdir(parents=True, exist_ok=True)
-            result = redactor.redact(job.source, job.output, force=options["force"], disclosure=_disclosure(options))
+            result = redactor.redact(job.source, job.output, force=options["force"], disclosure=_disclosure(options),
+                                     workers=options["segment_workers"])
             if not context.obj["quiet"]:
                 click.echo(f"{job.source} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
 
@@ -272,6 +280,7 @@ def redact(context: click.Context, inputs: tuple[Path, ...], output: Path | None
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Plan file to write (JSON).")
 @_detect_options
+@_segment_option
 @click.option("--force", is_flag=True, help="Overwrite the plan file if it exists.")
 @click.pass_context
 def scan(context: click.Context, source: Path, output: Path, **options) -> None:
@@ -282,7 +291,7 @@ def scan(context: click.Context, source: Path, output: Path, **options) -> None:
     def work(path: Path) -> None:
         check_writable(output, options["force"])
         with Redactor(_settings(options), _progress(context)) as redactor:
-            plan = redactor.scan(path)
+            plan = redactor.scan(path, options["segment_workers"])
         plan.save(output)
         if not context.obj["quiet"]:
             click.echo(f"{path} -> {output} ({plan.region_count()} face regions in {plan.source.frame_count} frames)")

@@ -54,10 +54,10 @@ class _FrameClock:
     """Numbers frames and makes their timing exact. Raw streams (.h264) carry
     no timestamps: theirs are counted from the frame rate."""
 
-    def __init__(self, info: VideoInfo) -> None:
+    def __init__(self, info: VideoInfo, first_index: int = 0) -> None:
         self._time_base = info.time_base
         self._default_duration = max(1, round(1 / (info.frame_rate * info.time_base)))
-        self._next_index = 0
+        self._next_index = first_index
         self._next_pts = 0
 
     def stamp(self, frame: av.VideoFrame) -> Frame:
@@ -165,6 +165,35 @@ class VideoReader:
         clock = _FrameClock(self.info)
         for item in self._demux(with_audio):
             yield clock.stamp(item) if isinstance(item, av.VideoFrame) else item
+
+    def presentation_times(self) -> tuple[list[int], list[int]] | None:
+        """Every video frame's pts in presentation order, and the keyframes'
+        pts, read from the packets without decoding; None for a stream that
+        has no timestamps (raw .h264)."""
+        every, keys = [], []
+        for packet in self._container.demux(self._video):
+            if packet.size == 0:
+                continue
+            if packet.pts is None:
+                return None
+            every.append(packet.pts)
+            if packet.is_keyframe:
+                keys.append(packet.pts)
+        self._container.seek(0)
+        return sorted(every), sorted(keys)
+
+    def frames_between(self, first_index: int, start_pts: int, end_pts: int | None) -> Iterator[Frame]:
+        """The frames from the keyframe at ``start_pts`` up to (not including)
+        ``end_pts``, numbered from ``first_index``: one segment of the video."""
+        if start_pts:
+            self._container.seek(start_pts, stream=self._video, backward=True, any_frame=False)
+        clock = _FrameClock(self.info, first_index)
+        for frame in self._demux(with_audio=False):
+            if frame.pts is None or frame.pts < start_pts:
+                continue
+            if end_pts is not None and frame.pts >= end_pts:
+                return
+            yield clock.stamp(frame)
 
     def close(self) -> None:
         self._container.close()

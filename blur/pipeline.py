@@ -15,21 +15,20 @@ from typing import Any, Protocol
 import numpy as np
 
 from blur.concurrency import BackgroundWorker, read_ahead
-from blur.detect import FaceDetector, build_detector, detect_scaled
+from blur.detect import FaceDetector, build_detector
 from blur.digest import sha256_of
 from blur.errors import PlanError
 from blur.media import Frame, VideoReader, VideoWriter
 from blur.models import MODELS
-from blur.orientation import to_stored, upright
 from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
 from blur.record import Disclosure, build_record, write_record
 from blur.redact import redact_frame
 from blur.regions import SOURCE_CODES, FaceRegions
-from blur.scenes import CutDetector, StillDetector, thumbnail
-from blur.schedule import Search, SearchSchedule
-from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
+from blur.looking import search_frames
+from blur.segments import scan_in_segments
+from blur.settings import RedactSettings, Settings, TrackSettings
 from blur.track import confirm, fill_and_pad, max_gap_frames
 
 log = logging.getLogger(__name__)
@@ -65,34 +64,6 @@ class RenderResult:
     frames: int
     regions: int
     tracks: int
-
-
-_SEARCH_CODES = {Search.FULL: "F", Search.LIGHT: "L", Search.NONE: "-"}
-
-
-class _Looker:
-    """Searches each frame of a video as its schedule says, upright."""
-
-    def __init__(self, detector: FaceDetector, settings: DetectSettings, frame_rate: Fraction, short_side_px: int) -> None:
-        self._detector = detector
-        self._light_size_px = settings.light_size_px
-        self._schedule = SearchSchedule(settings, frame_rate, short_side_px)
-        self._cuts = CutDetector()
-        self._still = StillDetector()
-
-    def look(self, frame: Frame) -> tuple[FaceRegions, bool, Search]:
-        """What was found (in upright pixels), whether a shot starts here, and
-        how the frame was searched."""
-        image = upright(frame.image, frame.rotation_deg)
-        thumb = thumbnail(image)
-        is_cut = self._cuts.is_cut(thumb)
-        search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
-        if search is Search.NONE:
-            return FaceRegions.empty(), is_cut, search
-        self._still.searched(thumb)
-        if search is Search.LIGHT:
-            return detect_scaled(self._detector, image, self._light_size_px), is_cut, search
-        return self._detector.detect(image), is_cut, search
 
 
 def apply_plan(image: np.ndarray, plan: Plan, frame_index: int, settings: RedactSettings) -> np.ndarray:
@@ -131,9 +102,14 @@ class Redactor:
 
     # scan ------------------------------------------------------------------
 
-    def scan(self, path: Path) -> Plan:
-        """Find every face region in every frame of a video or photo."""
-        return self._scan_photo(path) if is_photo(path) else self._scan_video(path)
+    def scan(self, path: Path, workers: int = 1) -> Plan:
+        """Find every face region in every frame of a video or photo.
+
+        workers: split a video at keyframes into this many segments and
+            search them in parallel processes; tracking then runs over the
+            whole video, so tracks cross the segment boundaries.
+        """
+        return self._scan_photo(path) if is_photo(path) else self._scan_video(path, workers)
 
     def _scan_photo(self, path: Path) -> Plan:
         photo = Photo(path)
@@ -145,23 +121,19 @@ class Redactor:
         )
         return Plan(source, self.settings.to_dict(), self._model_records(), [regions], searches="F")
 
-    def _scan_video(self, path: Path) -> Plan:
-        detections, cuts, searches = [], set(), []
-        with VideoReader(path) as reader:
-            info = reader.info
-            self._progress.start(f"scanning {path.name}", info.frame_count)
-            try:
-                looker = _Looker(self._detect(), self.settings.detect, info.frame_rate, min(info.width, info.height))
-                for frame in read_ahead(reader.frames(), name="decoder"):
-                    found, is_cut, search = looker.look(frame)
-                    detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
-                    if is_cut:
-                        cuts.add(frame.index)
-                    searches.append(_SEARCH_CODES[search])
-                    self._progress.advance(1)
-            finally:
-                self._progress.finish()
-        searched = "".join(searches)
+    def _scan_video(self, path: Path, workers: int = 1) -> Plan:
+        if workers > 1:
+            info, found = scan_in_segments(path, self.settings, workers, self._progress)
+        else:
+            with VideoReader(path) as reader:
+                info = reader.info
+                self._progress.start(f"scanning {path.name}", info.frame_count)
+                try:
+                    found = search_frames(read_ahead(reader.frames(), name="decoder"), self._detect(),
+                                          self.settings.detect, info, self._progress)
+                finally:
+                    self._progress.finish()
+        detections, cuts, searched = found.detections, set(found.cuts), found.searches
         log.info("%s: searched %d frames in full, %d light, %d not", path,
                  searched.count("F"), searched.count("L"), searched.count("-"))
         frames = self._track(detections, cuts, info.frame_rate)
@@ -262,10 +234,10 @@ class Redactor:
     # both ------------------------------------------------------------------
 
     def redact(self, path: Path, output: Path, force: bool = False,
-               disclosure: Disclosure | None = None) -> RenderResult:
+               disclosure: Disclosure | None = None, workers: int = 1) -> RenderResult:
         """Scan and render in one go."""
         check_writable(output, force)
-        plan = self.scan(path)
+        plan = self.scan(path, workers)
         return self.render(path, plan, output, force, verify=False, disclosure=disclosure)
 
     def close(self) -> None:

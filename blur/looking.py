@@ -1,0 +1,71 @@
+"""Searching a video's frames for faces, as the schedule says: the scan
+pass's inner loop, shared by the serial scan and the parallel segments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable
+
+from blur.detect import FaceDetector, detect_scaled
+from blur.media import Frame, VideoInfo
+from blur.orientation import to_stored, upright
+from blur.regions import FaceRegions
+from blur.scenes import CutDetector, StillDetector, thumbnail
+from blur.schedule import Search, SearchSchedule
+from blur.settings import DetectSettings
+
+
+@dataclass
+class Found:
+    """Per frame: candidates (stored pixels, before tracking); frames where a
+    shot starts; how each frame was searched (F full, L light, - not)."""
+
+    detections: list[FaceRegions]
+    cuts: list[int]
+    searches: str
+
+
+_SEARCH_CODES = {Search.FULL: "F", Search.LIGHT: "L", Search.NONE: "-"}
+
+
+class _Looker:
+    """Searches each frame of a video as its schedule says, upright."""
+
+    def __init__(self, detector: FaceDetector, settings: DetectSettings, frame_rate: Fraction, short_side_px: int) -> None:
+        self._detector = detector
+        self._light_size_px = settings.light_size_px
+        self._schedule = SearchSchedule(settings, frame_rate, short_side_px)
+        self._cuts = CutDetector()
+        self._still = StillDetector()
+
+    def look(self, frame: Frame) -> tuple[FaceRegions, bool, Search]:
+        """What was found (in upright pixels), whether a shot starts here, and
+        how the frame was searched."""
+        image = upright(frame.image, frame.rotation_deg)
+        thumb = thumbnail(image)
+        is_cut = self._cuts.is_cut(thumb)
+        search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
+        if search is Search.NONE:
+            return FaceRegions.empty(), is_cut, search
+        self._still.searched(thumb)
+        if search is Search.LIGHT:
+            return detect_scaled(self._detector, image, self._light_size_px), is_cut, search
+        return self._detector.detect(image), is_cut, search
+
+
+
+def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings, info: VideoInfo,
+                  progress=None) -> Found:
+    """Search every frame as scheduled (the first frame given starts a shot)."""
+    looker = _Looker(detector, settings, info.frame_rate, min(info.width, info.height))
+    detections, cuts, searches = [], [], []
+    for frame in frames:
+        found, is_cut, search = looker.look(frame)
+        detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+        if is_cut:
+            cuts.append(frame.index)
+        searches.append(_SEARCH_CODES[search])
+        if progress is not None:
+            progress.advance(1)
+    return Found(detections, cuts, "".join(searches))

@@ -1,0 +1,113 @@
+"""Scanning one long video in parallel: split at keyframes, each segment
+searched in its own process, the results joined frame-exact.
+
+Only the search is split. Tracking runs afterwards over the whole video, so
+tracks are linked across segment boundaries as if the video had been read in
+one go, and the render (encode, audio copied untouched) stays one pass with
+no seam to hide. The first frame of each segment gets a full search, as the
+first frame of a shot does.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from pathlib import Path
+
+from blur.errors import InputError
+from blur.looking import Found, search_frames
+from blur.media import VideoInfo, VideoReader
+from blur.parallel import open_executor
+from blur.regions import FaceRegions
+from blur.settings import Settings
+
+# Segments shorter than this many frames are not worth a process.
+_MIN_SEGMENT_FRAMES = 60
+
+
+@dataclass(frozen=True)
+class Segment:
+    first_index: int
+    start_pts: int
+    end_pts: int | None  # None: to the end
+    frame_count: int
+
+
+def split_at_keyframes(all_pts: list[int], key_pts: list[int], parts: int) -> list[Segment]:
+    """About ``parts`` segments of similar length, each starting on a keyframe."""
+    total = len(all_pts)
+    starts = [0]
+    for part in range(1, parts):
+        wanted = part * total // parts
+        # the keyframe nearest the even split, as a presentation index
+        candidates = [bisect.bisect_left(all_pts, k) for k in key_pts]
+        best = min(candidates, key=lambda index: abs(index - wanted), default=0)
+        if best - starts[-1] >= _MIN_SEGMENT_FRAMES and total - best >= _MIN_SEGMENT_FRAMES:
+            starts.append(best)
+    starts = sorted(set(starts))
+    bounds = starts + [total]
+    return [Segment(first, all_pts[first], all_pts[end] if end < total else None, end - first)
+            for first, end in zip(bounds, bounds[1:])]
+
+
+_DETECTORS: dict[str, object] = {}  # per worker process: the model loads once
+
+
+def _detector(settings: Settings):
+    from blur.detect import build_detector
+
+    key = repr(settings.detect)
+    if key not in _DETECTORS:
+        _DETECTORS[key] = build_detector(settings.detect)
+    return _DETECTORS[key]
+
+
+def search_segment(path: str, settings_data: dict, segment: Segment) -> tuple[list, list[int], str]:
+    """Runs in a worker: the segment's candidates as plain arrays, its cuts
+    and its search codes."""
+    settings = Settings.from_dict(settings_data)
+    with VideoReader(Path(path)) as reader:
+        found = search_frames(reader.frames_between(segment.first_index, segment.start_pts, segment.end_pts),
+                              _detector(settings), settings.detect, reader.info)
+    arrays = [(r.xyxy, r.score) for r in found.detections]
+    return arrays, found.cuts, found.searches
+
+
+def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> tuple[VideoInfo, Found]:
+    """Search a video in up to ``workers`` segments at once; a video with no
+    timestamps, or too short to split, is searched in one."""
+    with VideoReader(path) as reader:
+        info = reader.info
+        times = reader.presentation_times()
+    if times is None or not times[0]:
+        segments = None
+    else:
+        segments = split_at_keyframes(times[0], times[1], workers)
+    if not segments:
+        with VideoReader(path) as reader:
+            from blur.detect import build_detector
+
+            detector = build_detector(settings.detect)
+            try:
+                return info, search_frames(reader.frames(), detector, settings.detect, info)
+            finally:
+                detector.close()
+    progress.start(f"scanning {path.name} in {len(segments)} segments", sum(s.frame_count for s in segments))
+    detections: list[FaceRegions] = []
+    cuts: list[int] = []
+    searches = ""
+    try:
+        with open_executor(min(workers, len(segments))) as executor:
+            futures = [executor.submit(search_segment, str(path), settings.to_dict(), s) for s in segments]
+            for segment, future in zip(segments, futures):
+                arrays, segment_cuts, segment_searches = future.result()
+                if len(arrays) != segment.frame_count:
+                    raise InputError(f"{path}: segment at frame {segment.first_index} decoded {len(arrays)} "
+                                     f"frames, expected {segment.frame_count}")
+                detections += [FaceRegions.build(xyxy, score) for xyxy, score in arrays]
+                cuts += segment_cuts
+                searches += segment_searches
+                progress.advance(segment.frame_count)
+    finally:
+        progress.finish()
+    return info, Found(detections, cuts, searches)
