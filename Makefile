@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install models sample browser bench-recall bench-speed clean
+.PHONY: demo test install models sample browser bench-recall bench-speed bench-batch clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-recall: models
 
 bench-speed: models
 	$(BIN)/python benchmarks/speed.py
+
+bench-batch: models
+	$(BIN)/python benchmarks/batch.py
 
 clean:
 	rm -rf $(VENV) samples/astronaut.redacted.mp4
