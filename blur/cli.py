@@ -195,7 +195,9 @@ def main(context: click.Context, quiet: bool, verbose: bool, debug: bool) -> Non
     blur redact clip.mp4                 writes clip.redacted.mp4
     blur redact footage/ -o redacted/    every video and photo in a folder
     blur scan clip.mp4 -o plan.json      find faces only; review or edit the plan
+    blur review plan.json -o review.html check the plan in a browser
     blur render clip.mp4 --plan plan.json -o out.mp4
+    blur batch export/ released/         a whole archive, resumable
     """
     level = logging.ERROR if quiet else logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     if not debug:
