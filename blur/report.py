@@ -128,7 +128,8 @@ def choose_sheet_frames(risks: list[set[str]], limit: int = _SHEET_FRAMES) -> li
         for i in starts:
             if all(abs(i - c) > spacing for c in chosen):
                 chosen.append(i)
-    return sorted(chosen)[:limit]
+    # Never an empty sheet: a photo, or a video with nothing at risk, shows its first frame.
+    return sorted(chosen)[:limit] or ([0] if risks else [])
 
 
 def _strip_frames(summary: TrackSummary) -> list[int]:
@@ -281,6 +282,7 @@ def _page(plan, source, tracks, ranked, risks, sheet, sheet_images, crops, thres
         rows.append(f"<tr><td>{t.track_id}</td><td>{t.first}-{t.last}</td><td>{t.detected}</td>"
                     f"<td>{t.best_score:.2f}</td><td>{e(kind)}</td><td class=strip>{images}</td></tr>")
     edits = "".join(f"<li>{e(str(edit))}</li>" for edit in plan.edits) or "<li>none</li>"
+    rate = f", {e(plan.source.frame_rate)} fps" if plan.source.kind == "video" else ", photo"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
@@ -301,8 +303,7 @@ figcaption {{ font-size: 12px; color: #555; }} .strip img {{ height: 88px; margi
 Boxes: green detected, blue interpolated, lilac extended, magenta manual or zone.</p>
 <table>
 <tr><th>SHA-256</th><td><code>{e(plan.source.sha256)}</code></td></tr>
-<tr><th>frames</th><td>{len(plan.frames)} ({e(plan.source.width.__str__())}x{plan.source.height},
- {e(plan.source.frame_rate)} fps)</td></tr>
+<tr><th>frames</th><td>{len(plan.frames)} ({plan.source.width}x{plan.source.height}{rate})</td></tr>
 <tr><th>tracks</th><td>{len([t for t in tracks if t >= 0])}</td></tr>
 <tr><th>regions</th><td>{", ".join(f"{n} {e(k)}" for k, n in by_source.items())}</td></tr>
 <tr><th>zones</th><td>{len(plan.zones)}</td></tr>
