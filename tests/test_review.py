@@ -175,3 +175,15 @@ def test_review_page_in_headless_chromium(scanned):
 
     screenshot = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_GRAYSCALE)
     assert screenshot.std() > 20  # text, timeline and pictures, not a blank page
+
+
+def test_contact_sheet_picks_risk_starts_most_urgent_first_and_is_never_empty():
+    from blur.report import choose_sheet_frames
+
+    assert choose_sheet_frames([set(), set()]) == [0]
+    risks = [set() for _ in range(100)]
+    for index in range(40, 44):
+        risks[index].add("gap")
+    risks[70].add("lost")
+    assert choose_sheet_frames(risks, limit=2) == [40, 70]
+    assert choose_sheet_frames(risks, limit=1) == [70]  # a lost face outranks a filled gap
