@@ -126,10 +126,13 @@ def _outcome(future, job: Job) -> FileOutcome:
                            error=f"{job.source}: worker failed ({type(error).__name__}: {error})")
 
 
+def count_outcomes(outcomes: list[FileOutcome]) -> dict[str, int]:
+    return {status: sum(o.status == status for o in outcomes) for status in ("redacted", "skipped", "failed")}
+
+
 def write_summary(path: Path, outcomes: list[FileOutcome], workers: int, scheduler: str | None) -> None:
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("redacted", "skipped", "failed")}
     data = {"format": "blur-batch-summary", "version": 1, "workers": workers, "scheduler": scheduler,
-            "counts": counts, "files": [asdict(o) for o in outcomes]}
+            "counts": count_outcomes(outcomes), "files": [asdict(o) for o in outcomes]}
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path, force=True) as partial:
         partial.write_text(json.dumps(data, indent=1) + "\n")

@@ -343,7 +343,7 @@ def batch(context: click.Context, source_root: Path, target_root: Path, workers:
     (NAME.record.json). A re-run skips files already done with the same input
     and settings, and redoes unfinished ones. A summary table is printed and
     DST/blur-batch-summary.json written; the exit code is 1 if any file failed."""
-    from blur.batch import SUMMARY_NAME, run_batch
+    from blur.batch import SUMMARY_NAME, count_outcomes, run_batch
 
     def report(outcome) -> None:
         if outcome.status == "failed":
@@ -357,7 +357,7 @@ def batch(context: click.Context, source_root: Path, target_root: Path, workers:
     except BlurError as error:
         _fail(source_root, error, context.obj["debug"])
         sys.exit(EXIT_FAILED)
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("redacted", "skipped", "failed")}
+    counts = count_outcomes(outcomes)
     if not context.obj["quiet"]:
         click.echo(f"\n{'status':<10} {'seconds':>8} {'frames':>7}  file")
         for o in outcomes:

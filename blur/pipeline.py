@@ -122,8 +122,9 @@ class Redactor:
         return Plan(source, self.settings.to_dict(), self._model_records(), [regions], searches="F")
 
     def _scan_video(self, path: Path, workers: int = 1) -> Plan:
-        if workers > 1:
-            info, found = scan_in_segments(path, self.settings, workers, self._progress)
+        split = scan_in_segments(path, self.settings, workers, self._progress) if workers > 1 else None
+        if split is not None:
+            info, found = split
         else:
             with VideoReader(path) as reader:
                 info = reader.info

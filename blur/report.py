@@ -28,7 +28,7 @@ from blur.photo import Photo
 from blur.pipeline import apply_plan, is_photo
 from blur.plan import Plan
 from blur.regions import SOURCE_CODES
-from blur.settings import DetectSettings, RedactSettings
+from blur.settings import RedactSettings, Settings
 
 # Risk kinds, most urgent first: (key, colour, what it means)
 RISKS = (
@@ -190,14 +190,6 @@ def _redacted_frames(plan: Plan, source: Path, wanted: set[int], settings: Redac
                 yield frame.index, apply_plan(frame.image, plan, frame.index, settings), frame.rotation_deg
 
 
-def _settings_from(plan: Plan) -> tuple[RedactSettings, float]:
-    redact = dict(plan.settings.get("redact", {}))
-    if "color" in redact:
-        redact["color"] = tuple(redact["color"])
-    threshold = plan.settings.get("detect", {}).get("threshold", DetectSettings().threshold)
-    return RedactSettings(**redact), float(threshold)
-
-
 def write_review(plan: Plan, source: Path, output: Path, force: bool = False) -> None:
     """Build the review page for a plan from its input, and write it."""
     from blur.digest import sha256_of
@@ -206,7 +198,8 @@ def write_review(plan: Plan, source: Path, output: Path, force: bool = False) ->
         raise PlanError(f"{source}: the plan's input is not there; give it with --input")
     if sha256_of(source) != plan.source.sha256:
         raise PlanError(f"{source}: is not the file the plan was made from (SHA-256 differs)")
-    settings, threshold = _settings_from(plan)
+    made_with = Settings.from_dict(plan.settings)
+    settings, threshold = made_with.redact, made_with.detect.threshold
     tracks = summarise_tracks(plan)
     risks = frame_risks(plan, tracks, threshold)
     sheet = choose_sheet_frames(risks)

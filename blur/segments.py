@@ -73,25 +73,15 @@ def search_segment(path: str, settings_data: dict, segment: Segment) -> tuple[li
     return arrays, found.cuts, found.searches
 
 
-def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> tuple[VideoInfo, Found]:
-    """Search a video in up to ``workers`` segments at once; a video with no
-    timestamps, or too short to split, is searched in one."""
+def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> tuple[VideoInfo, Found] | None:
+    """Search a video in up to ``workers`` segments at once; None when it
+    cannot be split (no timestamps, or too short), for a straight scan."""
     with VideoReader(path) as reader:
         info = reader.info
         times = reader.presentation_times()
-    if times is None or not times[0]:
-        segments = None
-    else:
-        segments = split_at_keyframes(times[0], times[1], workers)
-    if not segments:
-        with VideoReader(path) as reader:
-            from blur.detect import build_detector
-
-            detector = build_detector(settings.detect)
-            try:
-                return info, search_frames(reader.frames(), detector, settings.detect, info)
-            finally:
-                detector.close()
+    segments = split_at_keyframes(*times, workers) if times is not None and times[0] else []
+    if len(segments) < 2:
+        return None
     progress.start(f"scanning {path.name} in {len(segments)} segments", sum(s.frame_count for s in segments))
     detections: list[FaceRegions] = []
     cuts: list[int] = []

@@ -7,7 +7,6 @@ import pytest
 
 from blur import detect
 from blur.pipeline import Redactor
-from blur.regions import SOURCES
 from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
 from tests import fakes
