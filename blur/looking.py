@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable
 
-from blur.detect import FaceDetector, detect_scaled
+from blur.detect import FaceDetector, detect_scaled, scaled_size
 from blur.media import Frame, VideoInfo
-from blur.orientation import to_stored, upright
+from blur.orientation import quarter_turns, to_stored, upright
 from blur.regions import FaceRegions
 from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.schedule import Search, SearchSchedule
@@ -42,16 +42,19 @@ class _Looker:
     def look(self, frame: Frame) -> tuple[FaceRegions, bool, Search]:
         """What was found (in upright pixels), whether a shot starts here, and
         how the frame was searched."""
-        image = upright(frame.image, frame.rotation_deg)
-        thumb = thumbnail(image)
+        thumb = thumbnail(frame.luma_or_rgb())
         is_cut = self._cuts.is_cut(thumb)
         search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
         if search is Search.NONE:
             return FaceRegions.empty(), is_cut, search
         self._still.searched(thumb)
         if search is Search.LIGHT:
-            return detect_scaled(self._detector, image, self._light_size_px), is_cut, search
-        return self._detector.detect(image), is_cut, search
+            stored_w, stored_h = frame.size
+            small = upright(frame.rgb(scaled_size(stored_w, stored_h, self._light_size_px)), frame.rotation_deg)
+            sideways = quarter_turns(frame.rotation_deg) % 2
+            upright_size = (stored_h, stored_w) if sideways else (stored_w, stored_h)
+            return detect_scaled(self._detector, small, upright_size), is_cut, search
+        return self._detector.detect(upright(frame.rgb(), frame.rotation_deg)), is_cut, search
 
 
 

@@ -18,13 +18,13 @@ from blur.concurrency import BackgroundWorker, read_ahead
 from blur.detect import FaceDetector, build_detector
 from blur.digest import sha256_of
 from blur.errors import PlanError
-from blur.media import Frame, VideoReader, VideoWriter
+from blur.media import RGB, Frame, VideoReader, VideoWriter
 from blur.models import MODELS
 from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
 from blur.record import Disclosure, build_record, write_record
-from blur.redact import redact_frame
+from blur.redact import LAYOUTS
 from blur.regions import SOURCE_CODES, FaceRegions
 from blur.looking import search_frames
 from blur.segments import scan_in_segments
@@ -66,14 +66,17 @@ class RenderResult:
     tracks: int
 
 
-def apply_plan(image: np.ndarray, plan: Plan, frame_index: int, settings: RedactSettings) -> np.ndarray:
+def apply_plan(image: np.ndarray, plan: Plan, frame_index: int, settings: RedactSettings,
+               pixel_format: str = RGB) -> np.ndarray:
     """Redact one frame in place: faces as the settings say; manual regions
-    and zones exactly as drawn."""
+    and zones exactly as drawn. pixel_format: the image's layout (see
+    ``blur.media``)."""
+    redact = LAYOUTS[pixel_format]
     regions = plan.regions(frame_index)
     manual = regions.source == SOURCE_CODES["manual"]
-    redact_frame(image, regions.take(~manual), settings)
+    redact(image, regions.take(~manual), settings)
     exact = FaceRegions.concat([regions.take(manual), plan.zones_at(frame_index)])
-    return redact_frame(image, exact, replace(settings, shape="box", mask_scale=1.0))
+    return redact(image, exact, replace(settings, shape="box", mask_scale=1.0))
 
 
 def is_photo(path: Path) -> bool:
@@ -130,7 +133,7 @@ class Redactor:
                 info = reader.info
                 self._progress.start(f"scanning {path.name}", info.frame_count)
                 try:
-                    found = search_frames(read_ahead(reader.frames(), name="decoder"), self._detect(),
+                    found = search_frames(read_ahead(reader.frames(planar=True), name="decoder"), self._detect(),
                                           self.settings.detect, info, self._progress)
                 finally:
                     self._progress.finish()
@@ -192,8 +195,8 @@ class Redactor:
         record = build_record(plan, output, self.settings.to_dict(), removed, disclosure or Disclosure())
         return RenderResult(output, write_record(record, output), frames, plan.region_count(), plan.track_count())
 
-    def _apply(self, image: np.ndarray, plan: Plan, frame_index: int) -> None:
-        apply_plan(image, plan, frame_index, self.settings.redact)
+    def _apply(self, image: np.ndarray, plan: Plan, frame_index: int, pixel_format: str = RGB) -> None:
+        apply_plan(image, plan, frame_index, self.settings.redact, pixel_format)
 
     def _render_photo(self, path: Path, plan: Plan, output: Path, force: bool) -> dict[str, Any]:
         photo = Photo(path)
@@ -212,12 +215,13 @@ class Redactor:
             encoder = BackgroundWorker(writer.write, name="encoder")
             self._progress.start(f"writing {output.name}", frame_count)
             try:
-                for item in read_ahead(reader.frames_and_audio(with_audio=encode.audio == "keep"), name="decoder"):
+                for item in read_ahead(reader.frames_and_audio(with_audio=encode.audio == "keep", planar=True),
+                                      name="decoder"):
                     if isinstance(item, Frame):
                         if item.index >= frame_count:
                             # Fail closed: a frame the plan does not know could show a face.
                             raise PlanError(f"{path}: has more frames than its plan ({frame_count}); scan it again")
-                        self._apply(item.image, plan, item.index)
+                        self._apply(item.image, plan, item.index, item.pixel_format)
                         frames_written += 1
                         self._progress.advance(1)
                     encoder.submit(item)

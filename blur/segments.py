@@ -67,8 +67,8 @@ def search_segment(path: str, settings_data: dict, segment: Segment) -> tuple[li
     and its search codes."""
     settings = Settings.from_dict(settings_data)
     with VideoReader(Path(path)) as reader:
-        found = search_frames(reader.frames_between(segment.first_index, segment.start_pts, segment.end_pts),
-                              _detector(settings), settings.detect, reader.info)
+        frames = reader.frames_between(segment.first_index, segment.start_pts, segment.end_pts, planar=True)
+        found = search_frames(frames, _detector(settings), settings.detect, reader.info)
     arrays = [(r.xyxy, r.score) for r in found.detections]
     return arrays, found.cuts, found.searches
 

@@ -41,7 +41,8 @@ def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray) -> np.ndarr
     centre_old = (last[None, :, :2] + last[None, :, 2:]) / 2
     size_new = (boxes[:, None, 2:] - boxes[:, None, :2]).mean(axis=2)
     size_old = (last[None, :, 2:] - last[None, :, :2]).mean(axis=2)
-    distance = np.linalg.norm(centre_new - centre_old, axis=2) / np.maximum((size_new + size_old) / 2, 1.0)
+    offset = centre_new - centre_old
+    distance = np.hypot(offset[..., 0], offset[..., 1]) / np.maximum((size_new + size_old) / 2, 1.0)
     height_new = boxes[:, None, 3] - boxes[:, None, 1]
     height_old = last[None, :, 3] - last[None, :, 1]
     ratio = np.minimum(height_new, height_old) / np.maximum(np.maximum(height_new, height_old), 1e-6)
@@ -66,17 +67,17 @@ def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> 
             active = []
         active = [t for t in active if frame_index - t.frames[-1] <= max_gap_frames + 1]
         taken_tracks: set[int] = set()
-        assigned = np.full(len(regions), -1)
+        assigned = [-1] * len(regions)
         if len(regions) and active:
             last = np.array([t.boxes[-1] for t in active], np.float32)
             gaps = np.array([frame_index - t.frames[-1] for t in active], np.float32)
             affinity = _affinity(regions.xyxy, last, gaps)
             rows, cols = np.nonzero(np.isfinite(affinity))
-            for pair in np.argsort(-affinity[rows, cols], kind="stable"):
-                row, col = rows[pair], cols[pair]
+            order = np.argsort(-affinity[rows, cols], kind="stable")
+            for row, col in zip(rows[order].tolist(), cols[order].tolist()):
                 if assigned[row] < 0 and col not in taken_tracks:
                     assigned[row] = col
-                    taken_tracks.add(int(col))
+                    taken_tracks.add(col)
         for row in range(len(regions)):
             if assigned[row] >= 0:
                 track = active[assigned[row]]
@@ -140,37 +141,52 @@ def fill_and_pad(
     tracks, track_ids = link(detections, cuts, max_gap)
     ordered_cuts = sorted(cuts)
 
-    added: list[list[tuple[np.ndarray, float, int, int]]] = [[] for _ in range(frame_count)]
+    added = _Additions()
     for track in tracks:
-        for (start, box_a, score_a), (end, box_b, score_b) in zip(
-            zip(track.frames, track.boxes, track.scores), zip(track.frames[1:], track.boxes[1:], track.scores[1:])
-        ):
-            for frame_index in range(start + 1, end):
-                t = (frame_index - start) / (end - start)
-                added[frame_index].append(
-                    ((1 - t) * box_a + t * box_b, min(score_a, score_b), track.track_id, SOURCE_CODES["interpolated"])
-                )
+        frames = np.array(track.frames)
+        boxes = np.array(track.boxes, np.float32)
+        scores = np.array(track.scores, np.float32)
+        for gap in np.nonzero(np.diff(frames) > 1)[0].tolist():
+            start, end = int(frames[gap]), int(frames[gap + 1])
+            between = np.arange(start + 1, end)
+            t = ((between - start) / (end - start))[:, None]
+            added.add(between, (1 - t) * boxes[gap] + t * boxes[gap + 1], min(scores[gap], scores[gap + 1]),
+                      track.track_id, "interpolated")
         shot_start, _ = _shot_bounds(track.frames[0], ordered_cuts, frame_count)
         _, shot_end = _shot_bounds(track.frames[-1], ordered_cuts, frame_count)
-        for frame_index in range(max(shot_start, track.frames[0] - pad), track.frames[0]):
-            added[frame_index].append((track.boxes[0], track.scores[0], track.track_id, SOURCE_CODES["extended"]))
-        for frame_index in range(track.frames[-1] + 1, min(shot_end, track.frames[-1] + pad) + 1):
-            added[frame_index].append((track.boxes[-1], track.scores[-1], track.track_id, SOURCE_CODES["extended"]))
+        before = np.arange(max(shot_start, track.frames[0] - pad), track.frames[0])
+        added.add(before, boxes[:1], scores[0], track.track_id, "extended")
+        after = np.arange(track.frames[-1] + 1, min(shot_end, track.frames[-1] + pad) + 1)
+        added.add(after, boxes[-1:], scores[-1], track.track_id, "extended")
+    return [FaceRegions.concat([FaceRegions(d.xyxy, d.score, ids, d.source), extra])
+            for d, ids, extra in zip(detections, track_ids, added.per_frame(frame_count))]
 
-    return [_combine(detections[i], track_ids[i], added[i]) for i in range(frame_count)]
 
+class _Additions:
+    """Regions added to many frames at once, gathered as arrays and split by
+    frame at the end (a list per frame and region is many times slower)."""
 
-def _combine(detected: FaceRegions, track_ids: np.ndarray, extra: list) -> FaceRegions:
-    ordered = FaceRegions(detected.xyxy, detected.score, track_ids, detected.source)
-    if not extra:
-        return ordered
-    return FaceRegions.concat([
-        ordered,
-        FaceRegions(
-            np.array([e[0] for e in extra], np.float32),
-            np.array([e[1] for e in extra], np.float32),
-            np.array([e[2] for e in extra], np.int32),
-            np.array([e[3] for e in extra], np.uint8),
-        ),
-    ])
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, np.ndarray, float, int, int]] = []
 
+    def add(self, frame_indices: np.ndarray, boxes: np.ndarray, score: float, track_id: int, source: str) -> None:
+        """Boxes (one per frame, or one for all) added to those frames."""
+        if len(frame_indices):
+            self._parts.append((frame_indices, np.broadcast_to(boxes, (len(frame_indices), 4)), float(score),
+                                track_id, SOURCE_CODES[source]))
+
+    def per_frame(self, frame_count: int) -> list[FaceRegions]:
+        if not self._parts:
+            return [FaceRegions.empty() for _ in range(frame_count)]
+        frame_indices = np.concatenate([part[0] for part in self._parts])
+        sizes = [len(part[0]) for part in self._parts]
+        xyxy = np.concatenate([part[1] for part in self._parts]).astype(np.float32)
+        score = np.repeat(np.array([part[2] for part in self._parts], np.float32), sizes)
+        track_id = np.repeat(np.array([part[3] for part in self._parts], np.int32), sizes)
+        source = np.repeat(np.array([part[4] for part in self._parts], np.uint8), sizes)
+        order = np.argsort(frame_indices, kind="stable")
+        bounds = np.searchsorted(frame_indices[order], np.arange(frame_count + 1))
+        return [
+            FaceRegions(xyxy[rows], score[rows], track_id[rows], source[rows])
+            for rows in (order[first:last] for first, last in zip(bounds[:-1], bounds[1:]))
+        ]

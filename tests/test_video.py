@@ -145,3 +145,20 @@ def test_mute_silences_only_the_ranges(tmp_path):
     assert probe(output).audio_seconds[0] == pytest.approx(probe(source).audio_seconds[0], abs=0.05)
     record = json.loads(result.record.read_text())
     assert record["removed"]["audio"]["muted_seconds"] == [[0.3, 0.6]]
+
+
+def test_planar_frames_match_rgb_frames():
+    """The decoder's own 4:2:0 planes, converted or scaled, give the same
+    picture as decoding straight to RGB (up to the colour conversion)."""
+    path = VIDEOS / "intel_one-by-one-person-detection.mp4"
+    with VideoReader(path) as reader:
+        rgb = [frame for _, frame in zip(range(3), reader.frames())]
+    with VideoReader(path) as reader:
+        planar = [frame for _, frame in zip(range(3), reader.frames(planar=True))]
+    for a, b in zip(rgb, planar):
+        assert b.pixel_format == "yuv420p" and a.pixel_format == "rgb24"
+        assert (a.index, a.pts, a.duration) == (b.index, b.pts, b.duration)
+        assert b.size == a.size == (768, 432)
+        assert _mean_abs_diff(a.rgb(), b.rgb()) < 3
+        assert _mean_abs_diff(a.rgb((320, 180)), b.rgb((320, 180))) < 3
+        assert b.rgb((321, 181)).shape == (181, 321, 3)

@@ -46,16 +46,18 @@ def build_detector(settings: DetectSettings) -> FaceDetector:
     return factory(settings)
 
 
-def detect_scaled(detector: FaceDetector, image: np.ndarray, short_side_px: int) -> FaceRegions:
-    """Search the frame scaled down so its shorter side is ``short_side_px``;
-    boxes come back in the frame's own pixels. Faster by the square of the
-    scale, and blind to faces that become too small to see at that size."""
-    import cv2
+def scaled_size(width_px: int, height_px: int, short_side_px: int) -> tuple[int, int]:
+    """A frame size scaled so its shorter side is ``short_side_px``."""
+    scale = short_side_px / min(width_px, height_px)
+    return max(1, round(width_px * scale)), max(1, round(height_px * scale))
 
-    frame_h, frame_w = image.shape[:2]
-    scale = short_side_px / min(frame_h, frame_w)
-    small_w, small_h = max(1, round(frame_w * scale)), max(1, round(frame_h * scale))
-    small = cv2.resize(image, (small_w, small_h), interpolation=cv2.INTER_AREA)
+
+def detect_scaled(detector: FaceDetector, small: np.ndarray, full_size: tuple[int, int]) -> FaceRegions:
+    """Search a scaled-down copy of a frame (see ``scaled_size``); boxes come
+    back in the pixels of the frame at ``full_size`` (width, height). Faster by
+    the square of the scale, and blind to faces that become too small to see
+    at that size."""
     found = detector.detect(small)
-    found.xyxy[:] *= np.array([frame_w / small_w, frame_h / small_h] * 2, np.float32)
+    small_h, small_w = small.shape[:2]
+    found.xyxy[:] *= np.array([full_size[0] / small_w, full_size[1] / small_h] * 2, np.float32)
     return found
