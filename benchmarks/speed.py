@@ -1,8 +1,10 @@
 """Speed benchmark: blur against a plain transcode and the per-frame baseline.
 
-On a 1080p pan/zoom clip with faces (made from an annotated crowd photo) and
-on a 640x480 CCTV clip (the real ../shared/data/videos/debian-opencv-doc_vtest.avi
-scaled to 480p), measures in one run: a plain decode + libx264 encode with
+On two 1080p clips with faces (a pan/zoom over an annotated crowd photo, the
+worst case: hundreds of regions per frame; and real street footage from a
+moving vehicle, ../shared/data/videos/dlib_MOT17-13-SDP-raw.h265 scaled up)
+and on a 640x480 CCTV clip (the real debian-opencv-doc_vtest.avi scaled to
+480p), measures in one run: a plain decode + libx264 encode with
 blur's encoder settings, blur with its defaults, and the per-frame CenterFace
 baseline (threshold 0.2, every frame, full resolution, no tracking). Then blur
 on 1-minute and 5-minute 480p clips (the CCTV clip looped), for peak memory
@@ -100,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--crf", default="18")
-    parser.add_argument("--frames", type=int, default=300, help="frames in the 1080p clip")
+    parser.add_argument("--frames", type=int, default=300, help="frames in each 1080p clip")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-length", action="store_true", help="skip the 1- and 5-minute memory runs")
     args = parser.parse_args()
@@ -114,6 +116,8 @@ def main() -> None:
         vtest = DATA / "videos/debian-opencv-doc_vtest.avi"
         clips = {
             "1080p pan/zoom, crowd": build_clips(DATA / "wider-face-val", scratch / "clips", 1, frames=args.frames)[0].path,
+            "1080p street (MOT17-13, scaled up)": scaled_loop(DATA / "videos/dlib_MOT17-13-SDP-raw.h265",
+                                                              scratch / "street.mp4", (1920, 1080), args.frames),
             "480p CCTV (vtest.avi)": scaled_loop(vtest, scratch / "cctv.mp4", (640, 480), 795),
         }
         for label, clip in clips.items():
