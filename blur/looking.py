@@ -57,7 +57,6 @@ class _Looker:
         return self._detector.detect(upright(frame.rgb(), frame.rotation_deg)), is_cut, search
 
 
-
 def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings, info: VideoInfo,
                   progress=None) -> Found:
     """Search every frame as scheduled (the first frame given starts a shot)."""

@@ -14,13 +14,14 @@ where regions overlap the coarser redaction wins.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterator
 
 import cv2
 import numpy as np
 
 from blur.errors import SettingsError
-from blur.media import i420_planes
+from blur.media import I420, RGB, i420_planes
 from blur.regions import FaceRegions
 from blur.settings import RedactSettings
 
@@ -152,7 +153,8 @@ def redact_i420(image: np.ndarray, regions: FaceRegions, settings: RedactSetting
     """Redact every region of one I420 frame (the Y plane, then U and V at
     half size; see ``blur.media``) in place, and return it. The Y plane is
     redacted like an RGB frame; U and V take the same areas at half size
-    (any pair of pixels the mask touches), with cells halved."""
+    (every chroma sample whose 2x2 block of luma the mask touches), with cells
+    halved."""
     if not len(regions):
         return image
     boxes = grow(regions, settings.mask_scale)
@@ -172,14 +174,15 @@ def redact_i420(image: np.ndarray, regions: FaceRegions, settings: RedactSetting
 
 # layout name (as ``blur.media`` names them) -> in-place redaction
 LAYOUTS: dict[str, Callable[[np.ndarray, FaceRegions, RedactSettings], np.ndarray]] = {
-    "rgb24": redact_frame, "yuv420p": redact_i420,
+    RGB: redact_frame, I420: redact_i420,
 }
 
 
-def _i420_color(color: tuple[int, int, int]) -> np.ndarray:
+@lru_cache(maxsize=8)
+def _i420_color(color: tuple[int, int, int]) -> tuple[int, int, int]:
     """An RGB colour as (Y, U, V), by the conversion OpenCV uses both ways."""
     planar = cv2.cvtColor(np.full((2, 2, 3), color, np.uint8), cv2.COLOR_RGB2YUV_I420)
-    return np.array([planar[0, 0], planar[2, 0], planar[2, 1]], np.uint8)
+    return int(planar[0, 0]), int(planar[2, 0]), int(planar[2, 1])
 
 
 def _cells(boxes: np.ndarray, mode: str) -> np.ndarray:
@@ -189,7 +192,8 @@ def _cells(boxes: np.ndarray, mode: str) -> np.ndarray:
     return cell_sizes(boxes, _CELLS_ACROSS[mode])
 
 
-def _redact_patch(patch: np.ndarray, mask: np.ndarray, cell_px: int, mode: str, fill: np.ndarray | None) -> None:
+def _redact_patch(patch: np.ndarray, mask: np.ndarray, cell_px: int, mode: str,
+                  fill: np.ndarray | int | None) -> None:
     """Redact the masked pixels of a patch (a view into the frame) in place:
     fill them with a solid colour, or blur or pixelate them at a cell size."""
     if fill is not None:

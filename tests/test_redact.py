@@ -95,6 +95,11 @@ def test_where_regions_overlap_the_coarser_redaction_wins():
     # Equal up to rounding: the small region's cells are averaged first, and
     # the large cells then average those averages.
     assert np.abs(both.astype(int) - large_only).max() <= 1
+    # And no finer detail: the large face's cells (64 px, on a grid fixed to
+    # the frame) that hold the small region are each one flat colour.
+    for y, x in ((128, 128), (192, 192)):
+        cell = both[y: y + 64, x: x + 64].reshape(-1, 3)
+        assert (cell == cell[0]).all()
 
 
 def test_a_crowd_of_regions_is_all_covered():
