@@ -50,7 +50,9 @@ class _Looker:
         self._still.searched(thumb)
         if search is Search.LIGHT:
             stored_w, stored_h = frame.size
-            small = upright(frame.rgb(scaled_size(stored_w, stored_h, self._light_size_px)), frame.rotation_deg)
+            # Scaled straight to a size the network takes: a second resampling to fit would blur small faces.
+            light_size = scaled_size(stored_w, stored_h, self._light_size_px, self._detector.size_multiple)
+            small = upright(frame.rgb(light_size), frame.rotation_deg)
             sideways = quarter_turns(frame.rotation_deg) % 2
             upright_size = (stored_h, stored_w) if sideways else (stored_w, stored_h)
             return detect_scaled(self._detector, small, upright_size), is_cut, search

@@ -156,7 +156,7 @@ class Redactor:
             return [c.take(c.score >= detect.threshold) for c in candidates]
         # Searching every n-th frame sees a steady face n times less often.
         needed = max(2, -(-detect.confirm_frames // detect.every_frames))
-        confirmed = confirm(candidates, cuts, max_gap_frames(track, frame_rate), detect.threshold, needed)
+        confirmed = confirm(candidates, cuts, frame_rate, max_gap_frames(track, frame_rate), detect.threshold, needed)
         return fill_and_pad(confirmed, cuts, frame_rate, track)
 
     def _track_settings(self, frame_rate: Fraction) -> TrackSettings:

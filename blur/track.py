@@ -19,10 +19,12 @@ from blur.regions import SOURCE_CODES, FaceRegions
 from blur.settings import TrackSettings
 
 # Two boxes belong to the same face when their centres are closer than this
-# many face sizes (plus a little per frame of gap), and their heights agree
-# within this ratio.
+# many face sizes (plus so many more per second of gap between them: a face
+# moves as far in a second whatever the frame rate, so a 10 fps CCTV camera's
+# walkers are linked across a gap as surely as at 30 fps), and their heights
+# agree within this ratio.
 _MAX_CENTRE_DISTANCE = 0.8
-_DISTANCE_PER_GAP_FRAME = 0.25
+_DISTANCE_PER_GAP_SECOND = 7.5
 _MIN_HEIGHT_RATIO = 0.5
 
 
@@ -34,9 +36,9 @@ class _Track:
     scores: list[float] = field(default_factory=list)
 
 
-def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
-    """(N, M) closeness of N new boxes to M tracks' last boxes; -inf where
-    they cannot be the same face."""
+def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray, per_gap_frame: float) -> np.ndarray:
+    """(N, M) closeness of N new boxes to M tracks' last boxes, ``gaps``
+    frames back; -inf where they cannot be the same face."""
     centre_new = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
     centre_old = (last[None, :, :2] + last[None, :, 2:]) / 2
     size_new = (boxes[:, None, 2:] - boxes[:, None, :2]).mean(axis=2)
@@ -46,7 +48,7 @@ def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray) -> np.ndarr
     height_new = boxes[:, None, 3] - boxes[:, None, 1]
     height_old = last[None, :, 3] - last[None, :, 1]
     ratio = np.minimum(height_new, height_old) / np.maximum(np.maximum(height_new, height_old), 1e-6)
-    allowed = (distance < _MAX_CENTRE_DISTANCE + _DISTANCE_PER_GAP_FRAME * (gaps[None, :] - 1)) & (
+    allowed = (distance < _MAX_CENTRE_DISTANCE + per_gap_frame * (gaps[None, :] - 1)) & (
         ratio > _MIN_HEIGHT_RATIO
     )
     return np.where(allowed, -distance, -np.inf)
@@ -56,9 +58,11 @@ def max_gap_frames(settings: TrackSettings, frame_rate: Fraction) -> int:
     return round(settings.max_gap_seconds * frame_rate)
 
 
-def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> tuple[list[_Track], list[np.ndarray]]:
+def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int,
+         frame_rate: Fraction) -> tuple[list[_Track], list[np.ndarray]]:
     """Group each frame's detections into tracks, greedily by closeness.
     Returns the tracks and, per frame, each detection's track id."""
+    per_gap_frame = _DISTANCE_PER_GAP_SECOND / float(frame_rate)
     track_ids = [np.full(len(regions), -1, np.int32) for regions in detections]
     tracks: list[_Track] = []
     active: list[_Track] = []
@@ -71,7 +75,7 @@ def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int) -> 
         if len(regions) and active:
             last = np.array([t.boxes[-1] for t in active], np.float32)
             gaps = np.array([frame_index - t.frames[-1] for t in active], np.float32)
-            affinity = _affinity(regions.xyxy, last, gaps)
+            affinity = _affinity(regions.xyxy, last, gaps, per_gap_frame)
             rows, cols = np.nonzero(np.isfinite(affinity))
             order = np.argsort(-affinity[rows, cols], kind="stable")
             for row, col in zip(rows[order].tolist(), cols[order].tolist()):
@@ -107,13 +111,14 @@ def drop_weak_inside_stronger(regions: FaceRegions, threshold: float) -> FaceReg
 
 
 def confirm(
-    candidates: list[FaceRegions], cuts: set[int], max_gap_frames: int, threshold: float, confirm_frames: int
+    candidates: list[FaceRegions], cuts: set[int], frame_rate: Fraction, max_gap_frames: int, threshold: float,
+    confirm_frames: int,
 ) -> list[FaceRegions]:
     """Every candidate at or above ``threshold``, plus weaker ones whose track
     (linked over all candidates) holds ``confirm_frames`` or more of them.
     Weak candidates inside a stronger one's box are left out first."""
     candidates = [drop_weak_inside_stronger(regions, threshold) for regions in candidates]
-    tracks, track_ids = link(candidates, cuts, max_gap_frames)
+    tracks, track_ids = link(candidates, cuts, max_gap_frames, frame_rate)
     steady = np.array([t.track_id for t in tracks if len(t.frames) >= confirm_frames], np.int32)
     return [
         regions.take((regions.score >= threshold) | np.isin(ids, steady))
@@ -138,7 +143,7 @@ def fill_and_pad(
         return detections
     max_gap = max_gap_frames(settings, frame_rate)
     pad = round(settings.pad_seconds * frame_rate)
-    tracks, track_ids = link(detections, cuts, max_gap)
+    tracks, track_ids = link(detections, cuts, max_gap, frame_rate)
     ordered_cuts = sorted(cuts)
 
     added = _Additions()

@@ -14,6 +14,7 @@ MISSED_CALLS = {3, 4, 9}
 
 class BlinkingDetector:
     model_ids = ("centerface",)
+    size_multiple = 1
 
     def __init__(self, settings: DetectSettings) -> None:
         self.calls = 0

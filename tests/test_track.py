@@ -47,6 +47,17 @@ def test_gap_filled_by_interpolation():
     assert result[2].track_id[0] == result[0].track_id[0] == result[4].track_id[0]
 
 
+def test_a_fast_walker_at_a_low_frame_rate_is_followed_across_the_gap():
+    """Linking allows a face to move as far per second at any frame rate: a
+    10 fps CCTV walker seen once a second, 3.5 face sizes further on each
+    time, is one track whose in-between frames follow the walk."""
+    detections = _frames({0: [[0, 0, 20, 20]], 10: [[70, 0, 90, 20]], 20: [[140, 0, 160, 20]]}, 21)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0, max_gap_seconds=2.0))
+    assert len({int(result[i].track_id[0]) for i in (0, 10, 20)}) == 1
+    assert _sources(result[5]) == ["interpolated"]
+    assert np.allclose(result[5].xyxy[0], [35, 0, 55, 20])
+
+
 def test_long_gap_is_not_filled():
     detections = _frames({0: [[0, 0, 20, 20]], 30: [[0, 0, 20, 20]]}, 31)
     result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0, max_gap_seconds=1.0))
@@ -94,7 +105,7 @@ def test_weak_hits_kept_only_when_they_persist():
         frames.append(FaceRegions.build(boxes, [0.06] * len(boxes)))
     strong = FaceRegions.build([[600, 100, 630, 140]], [0.5])
     frames[4] = FaceRegions.concat([frames[4], strong])
-    kept = confirm(frames, set(), max_gap_frames=5, threshold=0.12, confirm_frames=4)
+    kept = confirm(frames, set(), RATE, max_gap_frames=5, threshold=0.12, confirm_frames=4)
     assert [len(r) for r in kept] == [1, 1, 1, 1, 2, 1]  # steady weak face kept, flicker gone
     assert 0.5 in kept[4].score  # a strong hit is kept even alone
 

@@ -17,9 +17,15 @@ from blur.settings import DetectSettings
 
 
 class FaceDetector(Protocol):
-    """Finds faces in one RGB frame, (H, W, 3) uint8. Boxes in frame pixels."""
+    """Finds faces in one RGB frame, (H, W, 3) uint8. Boxes in frame pixels.
+
+    size_multiple: the network reads images whose sides are multiples of
+        this, and stretches others to fit; an image scaled down for it is best
+        scaled straight to such a size, in one resampling.
+    """
 
     model_ids: tuple[str, ...]
+    size_multiple: int
 
     def detect(self, image: np.ndarray) -> FaceRegions: ...
 
@@ -46,10 +52,12 @@ def build_detector(settings: DetectSettings) -> FaceDetector:
     return factory(settings)
 
 
-def scaled_size(width_px: int, height_px: int, short_side_px: int) -> tuple[int, int]:
-    """A frame size scaled so its shorter side is ``short_side_px``."""
+def scaled_size(width_px: int, height_px: int, short_side_px: int, multiple: int = 1) -> tuple[int, int]:
+    """A frame size scaled so its shorter side is ``short_side_px``, each side
+    then rounded up to a multiple of ``multiple``."""
     scale = short_side_px / min(width_px, height_px)
-    return max(1, round(width_px * scale)), max(1, round(height_px * scale))
+    return (max(1, -(-round(width_px * scale) // multiple)) * multiple,
+            max(1, -(-round(height_px * scale) // multiple)) * multiple)
 
 
 def detect_scaled(detector: FaceDetector, small: np.ndarray, full_size: tuple[int, int]) -> FaceRegions:

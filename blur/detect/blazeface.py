@@ -39,6 +39,7 @@ class TiledBlazeFace:
     range on the whole frame, merged."""
 
     model_ids = ("blazeface-full-range", "blazeface-short-range")
+    size_multiple = 1  # it scales each tile to its own input
 
     def __init__(self, settings: DetectSettings) -> None:
         import mediapipe

@@ -23,6 +23,7 @@ class CenterFace:
     multiple of 32 px)."""
 
     model_ids = ("centerface",)
+    size_multiple = _SIZE_MULTIPLE
 
     def __init__(self, settings: DetectSettings) -> None:
         import cv2
