@@ -34,3 +34,39 @@ def _run(settings: DetectSettings, short_side_px: int, frames: int, cuts=(), sti
 ])
 def test_schedule(settings, short_side_px, cuts, still, expected):
     assert _run(settings, short_side_px, len(expected), cuts, still) == expected
+
+
+@pytest.mark.parametrize(("rotation", "expected"), [(0, [(1080, 1920), (384, 640)]), (90, [(1920, 1080), (640, 384)])])
+def test_a_light_search_scales_the_frame_straight_to_a_size_the_network_reads(rotation, expected):
+    """No second resampling: on a light search the network is handed sides
+    that are multiples of what it reads (32 for CenterFace; a full search
+    takes the frame as it is), upright, and the boxes it finds come back in the
+    stored frame's pixels."""
+    import numpy as np
+
+    from blur.looking import search_frames
+    from blur.media import Frame, VideoInfo
+    from blur.regions import FaceRegions
+
+    class Recorder:
+        model_ids, size_multiple = ("centerface",), 32
+
+        def __init__(self):
+            self.shapes = []
+
+        def detect(self, image):
+            self.shapes.append(image.shape[:2])
+            height_px, width_px = image.shape[:2]  # one face a tenth of the image across, at its centre
+            return FaceRegions.build([[width_px * 0.45, height_px * 0.45, width_px * 0.55, height_px * 0.55]], [0.9])
+
+    rng = np.random.default_rng(0)
+    stored = (1080, 1920, 3)
+    frames = [Frame(index, index, 1, Fraction(1, 10), rotation, rng.integers(0, 256, stored, np.uint8))
+              for index in range(3)]
+    info = VideoInfo(None, stored[1], stored[0], Fraction(1, 10), Fraction(10), 3)
+    recorder = Recorder()
+    found = search_frames(frames, recorder, DetectSettings(), info)
+    assert found.searches == "F-L"
+    assert recorder.shapes == expected
+    centre = found.detections[2].xyxy[0].reshape(2, 2).mean(axis=0)
+    assert np.allclose(centre, [stored[1] / 2, stored[0] / 2], atol=2)
