@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
+from blur.looking import search_frames
+from blur.media import Frame, VideoInfo
+from blur.regions import FaceRegions
 from blur.schedule import Search, SearchSchedule
 from blur.settings import DetectSettings
 
@@ -42,12 +46,6 @@ def test_a_light_search_scales_the_frame_straight_to_a_size_the_network_reads(ro
     that are multiples of what it reads (32 for CenterFace; a full search
     takes the frame as it is), upright, and the boxes it finds come back in the
     stored frame's pixels."""
-    import numpy as np
-
-    from blur.looking import search_frames
-    from blur.media import Frame, VideoInfo
-    from blur.regions import FaceRegions
-
     class Recorder:
         model_ids, size_multiple = ("centerface",), 32
 
