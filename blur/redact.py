@@ -122,10 +122,12 @@ def _span(boxes: np.ndarray, width_px: int, height_px: int, grid_px: int) -> tup
     return x1, y1, x2, y2
 
 
-def _groups(boxes: np.ndarray, cells: np.ndarray, settings: RedactSettings, size: tuple[int, int],
+def _groups(boxes: np.ndarray, settings: RedactSettings, size: tuple[int, int],
             grid_px: int = 1) -> Iterator[tuple[int, tuple[int, int, int, int], np.ndarray]]:
-    """Per cell size, finest first: the size, the span its boxes cover (on a
-    grid at least ``grid_px``) and the mask of its boxes over that span."""
+    """Per cell size the settings give the boxes, finest first: the size, the
+    span its boxes cover (on a grid at least ``grid_px``) and the mask of its
+    boxes over that span."""
+    cells = _cells(boxes, settings.mode)
     for cell_px in np.unique(cells).tolist():
         group = boxes[cells == cell_px]
         span = _span(group, *size, max(cell_px, grid_px))
@@ -144,7 +146,7 @@ def redact_frame(image: np.ndarray, regions: FaceRegions, settings: RedactSettin
     boxes = grow(regions, settings.mask_scale)
     fill = None if redactor(settings.mode) else np.array(settings.color, np.uint8)
     height_px, width_px = image.shape[:2]
-    for cell_px, (x1, y1, x2, y2), mask in _groups(boxes, _cells(boxes, settings.mode), settings, (width_px, height_px)):
+    for cell_px, (x1, y1, x2, y2), mask in _groups(boxes, settings, (width_px, height_px)):
         _redact_patch(image[y1:y2, x1:x2], mask, cell_px, settings.mode, fill)
     return image
 
@@ -161,8 +163,7 @@ def redact_i420(image: np.ndarray, regions: FaceRegions, settings: RedactSetting
     fill = None if redactor(settings.mode) else _i420_color(settings.color)
     luma, u, v = i420_planes(image)
     height_px, width_px = luma.shape
-    for cell_px, (x1, y1, x2, y2), mask in _groups(boxes, _cells(boxes, settings.mode), settings,
-                                                   (width_px, height_px), grid_px=2):
+    for cell_px, (x1, y1, x2, y2), mask in _groups(boxes, settings, (width_px, height_px), grid_px=2):
         _redact_patch(luma[y1:y2, x1:x2], mask, cell_px, settings.mode, None if fill is None else fill[0])
         half_mask = np.maximum(np.maximum(mask[::2, ::2], mask[1::2, ::2]), np.maximum(mask[::2, 1::2], mask[1::2, 1::2]))
         half = np.s_[y1 // 2: y2 // 2, x1 // 2: x2 // 2]

@@ -3,11 +3,13 @@ outside does not change at all."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from blur.errors import SettingsError
-from blur.redact import grow, redact_frame, redactor
+from blur.media import i420_planes
+from blur.redact import grow, redact_frame, redact_i420, redactor
 from blur.regions import FaceRegions
 from blur.settings import RedactSettings
 from tests.clips import astronaut_face_box, astronaut_frame
@@ -122,8 +124,6 @@ def test_a_crowd_of_regions_is_all_covered():
 
 
 def _i420(image: np.ndarray) -> np.ndarray:
-    import cv2
-
     return cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
 
 
@@ -132,10 +132,6 @@ def test_planar_frames_are_redacted_like_rgb_ones(mode):
     """A 4:2:0 frame redacted plane by plane looks like the RGB frame
     redacted directly, and keeps every sample outside the grown box (up to
     the two-pixel chroma grid) exactly."""
-    import cv2
-
-    from blur.redact import redact_i420
-
     image, regions = _face()
     settings = RedactSettings(mode=mode, color=(200, 30, 90))
     planar = _i420(image)
@@ -154,8 +150,6 @@ def test_planar_frames_are_redacted_like_rgb_ones(mode):
 
 
 def test_planar_planes_when_half_the_height_is_odd():
-    from blur.media import i420_planes
-
     height, width = 366, 960  # as a real 960x366 stream: chroma 183 rows
     image = np.arange(height * 3 // 2 * width, dtype=np.uint32).astype(np.uint8).reshape(-1, width)
     luma, u, v = i420_planes(image)
