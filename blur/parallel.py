@@ -15,7 +15,8 @@ from blur.errors import SettingsError
 
 def _share_cores(threads: int) -> None:
     """Runs in each worker process: the workers split the cores between them
-    rather than each starting a thread per core."""
+    rather than each starting a thread per core. The detection network takes
+    its thread count from OpenCV's, so this one setting covers both."""
     import cv2
 
     cv2.setNumThreads(threads)

@@ -13,6 +13,7 @@ from typing import Any
 from blur.errors import SettingsError
 
 REDACT_MODES = ("blur", "pixelate", "solid")
+PRECISIONS = ("fast", "exact")
 MASK_SHAPES = ("ellipse", "box")
 AUDIO_POLICIES = ("keep", "drop")
 X264_PRESETS = (
@@ -87,6 +88,9 @@ class DetectSettings:
     full_every_seconds: in videos, a full-resolution look is taken at least
         this often, and on the first frame of every shot, for small faces;
         tracking carries them between. Lower is slower and safer.
+    precision: "fast" lets the network compute in bfloat16 on CPUs that have
+        it (2-3x faster; confidences move by about 0.003); "exact" keeps
+        float32 everywhere, so results are the same on every machine.
     """
 
     detector: str = "centerface"
@@ -96,6 +100,7 @@ class DetectSettings:
     every_frames: int = 2
     light_size_px: int = 360
     full_every_seconds: float = 1.0
+    precision: str = "fast"
 
     @property
     def floor(self) -> float:
@@ -115,6 +120,7 @@ class DetectSettings:
             raise SettingsError(f"light search size {self.light_size_px} px must be 0 (off) or 120-4320")
         if not 0.0 < self.full_every_seconds <= 10.0:
             raise SettingsError(f"full-resolution detection every {self.full_every_seconds} s must be 0-10 s")
+        _choice("precision", self.precision, PRECISIONS)
 
 
 @dataclass(frozen=True)

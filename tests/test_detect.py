@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data
 
 from blur.detect import build_detector
@@ -11,6 +12,7 @@ from blur.detect.tiling import box_iou_matrix, merge_overlapping, tile_grid
 from blur.errors import SettingsError
 from blur.regions import FaceRegions
 from blur.settings import DetectSettings
+from tests.conftest import WIDER
 
 
 @pytest.mark.parametrize("width, height, side", [(1920, 1080, 384), (641, 359, 384), (200, 100, 384), (768, 768, 768)])
@@ -52,3 +54,59 @@ def test_engine_finds_the_astronaut(engine, threshold):
 def test_unknown_detector_lists_the_known_ones():
     with pytest.raises(SettingsError, match="blazeface"):
         build_detector(DetectSettings(detector="magic"))
+
+
+CROWD_PHOTO = "images/2--Demonstration/2_Demonstration_Political_Rally_2_335.jpg"
+
+
+def _centerface(image: np.ndarray, precision: str) -> FaceRegions:
+    detector = build_detector(DetectSettings(detector="centerface", precision=precision))
+    try:
+        return detector.detect(image)
+    finally:
+        detector.close()
+
+
+def _faces_hit(found: FaceRegions, truth: list[list[int]]) -> int:
+    """How many annotated (x, y, w, h) faces have a found box centre inside."""
+    centres = (found.xyxy[:, :2] + found.xyxy[:, 2:]) / 2
+    return sum(bool(np.any((centres[:, 0] >= x) & (centres[:, 0] <= x + w) & (centres[:, 1] >= y)
+                           & (centres[:, 1] <= y + h))) for x, y, w, h in truth)
+
+
+def test_centerface_exact_is_the_published_network_as_opencv_runs_it(wider_boxes):
+    """The runtime and its in-network preprocessing (uint8 RGB, NHWC) change
+    nothing: float32 OpenVINO finds the boxes OpenCV's DNN module finds."""
+    import cv2
+
+    from blur import models
+
+    image = np.asarray(Image.open(WIDER / CROWD_PHOTO).convert("RGB"))
+    found = _centerface(image, "exact")
+    height, width = image.shape[:2]
+    net = cv2.dnn.readNetFromONNX(str(models.ensure("centerface")))
+    size = (-(-width // 32) * 32, -(-height // 32) * 32)
+    net.setInput(cv2.dnn.blobFromImage(image, 1.0, size, (0, 0, 0), swapRB=False, crop=False))
+    heatmap = net.forward("537")[0, 0]
+    assert len(found) > 50
+    strong = found.take(found.score >= 0.3)
+    rows = np.clip(((strong.xyxy[:, 1] + strong.xyxy[:, 3]) / 2 * size[1] / height / 4).astype(int), 0, None)
+    cols = np.clip(((strong.xyxy[:, 0] + strong.xyxy[:, 2]) / 2 * size[0] / width / 4).astype(int), 0, None)
+    # each strong box's score is OpenCV's heatmap value at its centre cell
+    assert np.allclose(strong.score, heatmap[rows, cols], atol=1e-4)
+    assert int((heatmap > 0.3).sum()) >= len(strong)
+
+
+def test_centerface_fast_finds_the_faces_exact_finds(wider_boxes):
+    """bfloat16 moves confidences a little (by 0.003 on average here), not
+    which faces are found. Where neighbouring heatmap cells score nearly the
+    same, the other one can win, which shifts a box by one cell (4 px)."""
+    image = np.asarray(Image.open(WIDER / CROWD_PHOTO).convert("RGB"))
+    truth = [box for box in wider_boxes[CROWD_PHOTO] if box[3] >= 20]
+    exact, fast = _centerface(image, "exact"), _centerface(image, "fast")
+    for found in (exact, fast):
+        assert _faces_hit(found.take(found.score >= 0.12), truth) >= 0.95 * len(truth)
+    kept = exact.take(exact.score >= 0.2)
+    best_overlap = box_iou_matrix(kept.xyxy, fast.xyxy).max(axis=1)
+    assert np.all(best_overlap >= 0.5), best_overlap.min()
+    assert np.mean(best_overlap >= 0.9) >= 0.9
