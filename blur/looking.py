@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from blur.detect import FaceDetector, detect_scaled, scaled_size
 from blur.media import Frame, VideoInfo
@@ -59,17 +59,26 @@ class _Looker:
         return self._detector.detect(upright(frame.rgb(), frame.rotation_deg)), is_cut, search
 
 
+def search_each(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings,
+                info: VideoInfo) -> Iterator[tuple[int, FaceRegions, bool, str]]:
+    """Search every frame as scheduled (the first frame given starts a
+    shot): per frame, its index, the candidates in stored pixels, whether a
+    shot starts there, and how it was searched (F, L or -)."""
+    looker = _Looker(detector, settings, info.frame_rate, min(info.width, info.height))
+    for frame in frames:
+        found, is_cut, search = looker.look(frame)
+        yield frame.index, to_stored(found, frame.rotation_deg, info.width, info.height), is_cut, _SEARCH_CODES[search]
+
+
 def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings, info: VideoInfo,
                   progress=None) -> Found:
     """Search every frame as scheduled (the first frame given starts a shot)."""
-    looker = _Looker(detector, settings, info.frame_rate, min(info.width, info.height))
     detections, cuts, searches = [], [], []
-    for frame in frames:
-        found, is_cut, search = looker.look(frame)
-        detections.append(to_stored(found, frame.rotation_deg, info.width, info.height))
+    for index, found, is_cut, search in search_each(frames, detector, settings, info):
+        detections.append(found)
         if is_cut:
-            cuts.append(frame.index)
-        searches.append(_SEARCH_CODES[search])
+            cuts.append(index)
+        searches.append(search)
         if progress is not None:
             progress.advance(1)
     return Found(detections, cuts, "".join(searches))

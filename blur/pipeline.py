@@ -7,10 +7,11 @@ encode, mux, rename into place).
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from blur.concurrency import BackgroundWorker, read_ahead
 from blur.detect import FaceDetector, build_detector
 from blur.digest import sha256_of
 from blur.errors import PlanError
-from blur.media import RGB, Frame, VideoReader, VideoWriter
+from blur.media import RGB, Frame, VideoInfo, VideoReader, VideoWriter
 from blur.models import MODELS
 from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
@@ -26,10 +27,10 @@ from blur.plan import Plan, SourceInfo
 from blur.record import Disclosure, build_record, write_record
 from blur.redact import LAYOUTS
 from blur.regions import SOURCE_CODES, FaceRegions
-from blur.looking import search_frames
+from blur.looking import search_each, search_frames
 from blur.segments import scan_in_segments
 from blur.settings import RedactSettings, Settings, TrackSettings
-from blur.track import confirm, fill_and_pad, max_gap_frames
+from blur.track import Tracker, track_all
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +72,89 @@ def apply_plan(image: np.ndarray, plan: Plan, frame_index: int, settings: Redact
     """Redact one frame in place: faces as the settings say; manual regions
     and zones exactly as drawn. pixel_format: the image's layout (see
     ``blur.media``)."""
+    return apply_regions(image, plan.regions(frame_index), plan.zones_at(frame_index), settings, pixel_format)
+
+
+def apply_regions(image: np.ndarray, regions: FaceRegions, zones: FaceRegions, settings: RedactSettings,
+                  pixel_format: str = RGB) -> np.ndarray:
+    """Redact one frame in place: face regions as the settings say; manual
+    regions and zones exactly as drawn."""
     redact = LAYOUTS[pixel_format]
-    regions = plan.regions(frame_index)
     manual = regions.source == SOURCE_CODES["manual"]
     redact(image, regions.take(~manual), settings)
-    exact = FaceRegions.concat([regions.take(manual), plan.zones_at(frame_index)])
+    exact = FaceRegions.concat([regions.take(manual), zones])
     return redact(image, exact, replace(settings, shape="box", mask_scale=1.0))
 
 
 def is_photo(path: Path) -> bool:
     return path.suffix.lower() in PHOTO_FORMATS
+
+
+class _FrameRedaction(Protocol):
+    """Where a render's redaction of each frame comes from."""
+
+    def __call__(self, frame: Frame) -> None: ...
+
+    def finish(self, frames_written: int) -> None: ...
+
+
+class _PlanFrames:
+    """Redacts each frame of a render as a plan says; fails closed on a frame
+    the plan does not know."""
+
+    def __init__(self, path: Path, plan: Plan, settings: RedactSettings) -> None:
+        self._path, self._plan, self._settings = path, plan, settings
+
+    def __call__(self, frame: Frame) -> None:
+        frame_count = self._plan.source.frame_count
+        if frame.index >= frame_count:
+            # Fail closed: a frame the plan does not know could show a face.
+            raise PlanError(f"{self._path}: has more frames than its plan ({frame_count}); scan it again")
+        apply_plan(frame.image, self._plan, frame.index, self._settings, frame.pixel_format)
+
+    def finish(self, frames_written: int) -> None:
+        pass
+
+
+class _StreamedScan:
+    """Redacts each frame of a render with the regions a scan of the same
+    video, running ahead on its own thread, has made final for it; keeps
+    them, and the search record, for the plan."""
+
+    def __init__(self, path: Path, info: VideoInfo, detector: FaceDetector, tracker: Tracker,
+                 settings: Settings) -> None:
+        self._path, self._info, self._settings = path, info, settings
+        self._detector, self._tracker = detector, tracker
+        self.frames: list[FaceRegions] = []
+        self.cuts: list[int] = []
+        self.searches: list[str] = []
+        self._final = read_ahead(self._search(), depth=64, name="scanner")
+
+    def _search(self) -> Iterator[tuple[int, FaceRegions]]:
+        with VideoReader(self._path) as reader, closing(read_ahead(reader.frames(planar=True), name="decoder")) as frames:
+            for index, found, is_cut, search in search_each(frames, self._detector, self._settings.detect, self._info):
+                if is_cut:
+                    self.cuts.append(index)
+                self.searches.append(search)
+                for final_index, regions, _ in self._tracker.add(index, found, is_cut):
+                    yield final_index, regions
+        for final_index, regions, _ in self._tracker.finish():
+            yield final_index, regions
+
+    def __call__(self, frame: Frame) -> None:
+        index, regions = next(self._final, (None, None))
+        if index != frame.index:
+            raise PlanError(f"{self._path}: the search read {len(self.frames)} frames where the render read more")
+        self.frames.append(regions)
+        apply_regions(frame.image, regions, FaceRegions.empty(), self._settings.redact, frame.pixel_format)
+
+    def finish(self, frames_written: int) -> None:
+        if next(self._final, None) is not None:
+            raise PlanError(f"{self._path}: the search read more frames than the render ({frames_written})")
+
+    def close(self) -> None:
+        """Stop the search (if the render ended early) and wait for it."""
+        self._final.close()
 
 
 class Redactor:
@@ -137,10 +211,13 @@ class Redactor:
                                           self.settings.detect, info, self._progress)
                 finally:
                     self._progress.finish()
-        detections, cuts, searched = found.detections, set(found.cuts), found.searches
+        frames = track_all(self._tracker(info.frame_rate), found.detections, set(found.cuts))
+        return self._video_plan(path, info, frames, found.cuts, found.searches)
+
+    def _video_plan(self, path: Path, info: VideoInfo, frames: list[FaceRegions], cuts: list[int],
+                    searched: str) -> Plan:
         log.info("%s: searched %d frames in full, %d light, %d not", path,
                  searched.count("F"), searched.count("L"), searched.count("-"))
-        frames = self._track(detections, cuts, info.frame_rate)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
             width=info.width, height=info.height, frame_count=len(frames),
@@ -149,15 +226,12 @@ class Redactor:
         return Plan(source, self.settings.to_dict(), self._model_records(), frames,
                     cuts=sorted(cuts), searches=searched)
 
-    def _track(self, candidates: list[FaceRegions], cuts: set[int], frame_rate: Fraction) -> list[FaceRegions]:
-        """Confirm weak hits that persist, then link, fill gaps and pad."""
-        detect, track = self.settings.detect, self._track_settings(frame_rate)
-        if not track.enabled:
-            return [c.take(c.score >= detect.threshold) for c in candidates]
+    def _tracker(self, frame_rate: Fraction) -> Tracker:
+        """Confirms weak hits that persist, then links, fills gaps and pads."""
+        detect = self.settings.detect
         # Searching every n-th frame sees a steady face n times less often.
         needed = max(2, -(-detect.confirm_frames // detect.every_frames))
-        confirmed = confirm(candidates, cuts, frame_rate, max_gap_frames(track, frame_rate), detect.threshold, needed)
-        return fill_and_pad(confirmed, cuts, frame_rate, track)
+        return Tracker(detect.threshold, needed, frame_rate, self._track_settings(frame_rate))
 
     def _track_settings(self, frame_rate: Fraction) -> TrackSettings:
         """Tracking that bridges the frames the schedule does not search: a
@@ -191,7 +265,11 @@ class Redactor:
             removed = self._render_photo(path, plan, output, force)
             frames = 1
         else:
-            frames, removed = self._render_video(path, plan, output, force)
+            frames, removed = self._render_video(path, output, force, _PlanFrames(path, plan, self.settings.redact))
+        return self._record(plan, output, frames, removed, disclosure)
+
+    def _record(self, plan: Plan, output: Path, frames: int, removed: dict[str, Any],
+                disclosure: Disclosure | None) -> RenderResult:
         record = build_record(plan, output, self.settings.to_dict(), removed, disclosure or Disclosure())
         return RenderResult(output, write_record(record, output), frames, plan.region_count(), plan.track_count())
 
@@ -205,26 +283,24 @@ class Redactor:
             photo.save(partial, output.suffix, self.settings.encode.keep_metadata)
         return {"metadata": [] if self.settings.encode.keep_metadata else photo.metadata_keys()}
 
-    def _render_video(self, path: Path, plan: Plan, output: Path, force: bool) -> tuple[int, dict[str, Any]]:
+    def _render_video(self, path: Path, output: Path, force: bool, redact: _FrameRedaction,
+                      frame_count: int | None = None) -> tuple[int, dict[str, Any]]:
         """Decode on one thread, redact here, encode and mux on another."""
         encode = self.settings.encode
-        frame_count = plan.source.frame_count
         frames_written = 0
         with VideoReader(path) as reader, atomic_output(output, force) as partial:
             writer = VideoWriter(partial, output.suffix, reader, encode)
             encoder = BackgroundWorker(writer.write, name="encoder")
-            self._progress.start(f"writing {output.name}", frame_count)
+            self._progress.start(f"writing {output.name}", frame_count or reader.info.frame_count)
             try:
                 for item in read_ahead(reader.frames_and_audio(with_audio=encode.audio == "keep", planar=True),
                                       name="decoder"):
                     if isinstance(item, Frame):
-                        if item.index >= frame_count:
-                            # Fail closed: a frame the plan does not know could show a face.
-                            raise PlanError(f"{path}: has more frames than its plan ({frame_count}); scan it again")
-                        self._apply(item.image, plan, item.index, item.pixel_format)
+                        redact(item)
                         frames_written += 1
                         self._progress.advance(1)
                     encoder.submit(item)
+                redact.finish(frames_written)
                 encoder.finish()
                 writer.close()
             except BaseException:
@@ -242,8 +318,27 @@ class Redactor:
                disclosure: Disclosure | None = None, workers: int = 1) -> RenderResult:
         """Scan and render in one go."""
         check_writable(output, force)
-        plan = self.scan(path, workers)
-        return self.render(path, plan, output, force, verify=False, disclosure=disclosure)
+        if is_photo(path) or workers > 1:
+            plan = self.scan(path, workers)
+            return self.render(path, plan, output, force, verify=False, disclosure=disclosure)
+        return self._redact_video(path, output, force, disclosure)
+
+    def _redact_video(self, path: Path, output: Path, force: bool, disclosure: Disclosure | None) -> RenderResult:
+        """Scan and render at once: the search and tracking run on their own
+        thread, reading the video a few seconds ahead of the render, which
+        reads it again and redacts each frame as soon as its regions are
+        final. Nothing waits for the whole video to be searched, and memory
+        holds only those few seconds of regions. The plan is the one a
+        separate scan would make."""
+        with VideoReader(path) as reader:
+            info = reader.info
+        scanned = _StreamedScan(path, info, self._detect(), self._tracker(info.frame_rate), self.settings)
+        try:
+            frames, removed = self._render_video(path, output, force, scanned, info.frame_count)
+        finally:
+            scanned.close()
+        plan = self._video_plan(path, info, scanned.frames, scanned.cuts, "".join(scanned.searches))
+        return self._record(plan, output, frames, removed, disclosure)
 
     def close(self) -> None:
         if self._detector is not None:

@@ -10,6 +10,7 @@ scene cut ends all tracks and stops padding from crossing it.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -58,42 +59,55 @@ def max_gap_frames(settings: TrackSettings, frame_rate: Fraction) -> int:
     return round(settings.max_gap_seconds * frame_rate)
 
 
-def link(detections: list[FaceRegions], cuts: set[int], max_gap_frames: int,
-         frame_rate: Fraction) -> tuple[list[_Track], list[np.ndarray]]:
-    """Group each frame's detections into tracks, greedily by closeness.
-    Returns the tracks and, per frame, each detection's track id."""
-    per_gap_frame = _DISTANCE_PER_GAP_SECOND / float(frame_rate)
-    track_ids = [np.full(len(regions), -1, np.int32) for regions in detections]
-    tracks: list[_Track] = []
-    active: list[_Track] = []
-    for frame_index, regions in enumerate(detections):
-        if frame_index in cuts:
-            active = []
-        active = [t for t in active if frame_index - t.frames[-1] <= max_gap_frames + 1]
+class _Linker:
+    """Groups each frame's detections into tracks, greedily by closeness, one
+    frame at a time (so a video can be tracked as it is read)."""
+
+    def __init__(self, max_gap_frames: int, frame_rate: Fraction) -> None:
+        self._max_gap = max_gap_frames
+        self._per_gap_frame = _DISTANCE_PER_GAP_SECOND / float(frame_rate)
+        self._track_count = 0
+        self.active: list[_Track] = []
+
+    def add(self, frame_index: int, regions: FaceRegions, is_cut: bool) -> tuple[list[_Track], list[_Track]]:
+        """Link a frame's regions. Returns each region's track, and the
+        tracks that ended before this frame (at a cut, or a gap too long)."""
+        if is_cut:
+            active, ended = [], self.active
+        else:
+            active = [t for t in self.active if frame_index - t.frames[-1] <= self._max_gap + 1]
+            ended = [t for t in self.active if frame_index - t.frames[-1] > self._max_gap + 1]
         taken_tracks: set[int] = set()
         assigned = [-1] * len(regions)
         if len(regions) and active:
             last = np.array([t.boxes[-1] for t in active], np.float32)
             gaps = np.array([frame_index - t.frames[-1] for t in active], np.float32)
-            affinity = _affinity(regions.xyxy, last, gaps, per_gap_frame)
+            affinity = _affinity(regions.xyxy, last, gaps, self._per_gap_frame)
             rows, cols = np.nonzero(np.isfinite(affinity))
             order = np.argsort(-affinity[rows, cols], kind="stable")
             for row, col in zip(rows[order].tolist(), cols[order].tolist()):
                 if assigned[row] < 0 and col not in taken_tracks:
                     assigned[row] = col
                     taken_tracks.add(col)
+        row_tracks = []
         for row in range(len(regions)):
             if assigned[row] >= 0:
                 track = active[assigned[row]]
             else:
-                track = _Track(len(tracks))
-                tracks.append(track)
+                track = _Track(self._track_count)
+                self._track_count += 1
                 active.append(track)
             track.frames.append(frame_index)
             track.boxes.append(regions.xyxy[row].copy())
             track.scores.append(float(regions.score[row]))
-            track_ids[frame_index][row] = track.track_id
-    return tracks, track_ids
+            row_tracks.append(track)
+        self.active = active
+        return row_tracks, ended
+
+    def finish(self) -> list[_Track]:
+        """The tracks still open at the end of the video."""
+        ended, self.active = self.active, []
+        return ended
 
 
 def drop_weak_inside_stronger(regions: FaceRegions, threshold: float) -> FaceRegions:
@@ -110,6 +124,177 @@ def drop_weak_inside_stronger(regions: FaceRegions, threshold: float) -> FaceReg
     return regions.take(~covered | (regions.score >= threshold))
 
 
+# A frame handed on by a stage: its index, its regions, whether a shot starts there.
+Staged = tuple[int, FaceRegions, bool]
+
+
+class _Confirmer:
+    """Keeps every candidate at or above ``threshold``, and weaker ones whose
+    track (linked over all candidates) holds ``confirm_frames`` or more of
+    them. A frame is handed on once each of its weak candidates' tracks has
+    either got that long or ended."""
+
+    def __init__(self, threshold: float, confirm_frames: int, max_gap_frames: int, frame_rate: Fraction) -> None:
+        self._threshold = threshold
+        self._confirm_frames = confirm_frames
+        self._linker = _Linker(max_gap_frames, frame_rate)
+        self._ended: set[int] = set()
+        self._waiting: deque[tuple[int, FaceRegions, bool, list[_Track]]] = deque()
+
+    def add(self, frame_index: int, candidates: FaceRegions, is_cut: bool) -> list[Staged]:
+        candidates = drop_weak_inside_stronger(candidates, self._threshold)
+        row_tracks, ended = self._linker.add(frame_index, candidates, is_cut)
+        self._ended.update(t.track_id for t in ended)
+        weak = candidates.score < self._threshold
+        self._waiting.append((frame_index, candidates, is_cut, [t for t, w in zip(row_tracks, weak) if w]))
+        return self._release()
+
+    def finish(self) -> list[Staged]:
+        self._ended.update(t.track_id for t in self._linker.finish())
+        return self._release()
+
+    def _release(self) -> list[Staged]:
+        released = []
+        while self._waiting:
+            frame_index, candidates, is_cut, weak_tracks = self._waiting[0]
+            steady = [len(t.frames) >= self._confirm_frames for t in weak_tracks]
+            if not all(kept or t.track_id in self._ended for kept, t in zip(steady, weak_tracks)):
+                break
+            self._waiting.popleft()
+            keep = candidates.score >= self._threshold
+            keep[~keep] = steady
+            released.append((frame_index, candidates.take(keep), is_cut))
+        return released
+
+
+class _Filler:
+    """Links the kept detections into tracks, fills each track's short gaps
+    by interpolation and pads it before and after, never across a cut. A
+    frame is handed on once nothing later in the video can add to it."""
+
+    def __init__(self, settings: TrackSettings, frame_rate: Fraction) -> None:
+        self._linker = _Linker(max_gap_frames(settings, frame_rate), frame_rate)
+        self._pad = round(settings.pad_seconds * frame_rate)
+        self._shot_start = 0
+        self._latest = -1
+        # per waiting frame: its detections, whether a shot starts there, and
+        # the regions added to it as (track id, box, score, source code)
+        self._waiting: deque[tuple[int, FaceRegions, bool, list]] = deque()
+        self._first_waiting = 0
+        self._to_pad_after: list[_Track] = []
+
+    def add(self, frame_index: int, detections: FaceRegions, is_cut: bool) -> list[Staged]:
+        self._latest = frame_index
+        if is_cut:
+            self._shot_start = frame_index
+        row_tracks, ended = self._linker.add(frame_index, detections, is_cut)
+        track_ids = np.array([t.track_id for t in row_tracks], np.int32)
+        self._waiting.append((frame_index, FaceRegions(detections.xyxy, detections.score, track_ids, detections.source),
+                              is_cut, []))
+        self._to_pad_after.extend(ended)
+        self._pad_after(frame_index if is_cut else None)
+        for row, track in enumerate(row_tracks):
+            if len(track.frames) == 1:
+                before = range(max(self._shot_start, frame_index - self._pad), frame_index)
+                self._add(before, track.boxes[0], track.scores[0], track.track_id, "extended")
+            elif track.frames[-2] < frame_index - 1:
+                start = track.frames[-2]
+                first, last = track.boxes[-2].astype(np.float64), track.boxes[-1].astype(np.float64)
+                score = min(np.float32(track.scores[-2]), np.float32(track.scores[-1]))
+                for between in range(start + 1, frame_index):
+                    t = (between - start) / (frame_index - start)
+                    self._add([between], (1 - t) * first + t * last, score, track.track_id, "interpolated")
+        return self._release(final=False)
+
+    def finish(self) -> list[Staged]:
+        self._to_pad_after.extend(self._linker.finish())
+        self._pad_after(self._latest + 1)
+        return self._release(final=True)
+
+    def _pad_after(self, shot_end_before: int | None) -> None:
+        """Pad the ended tracks whose padding is now known: it stops at a cut
+        (or the end) at ``shot_end_before``, or runs its full length once the
+        video has been read that far."""
+        waiting = []
+        for track in self._to_pad_after:
+            last = track.frames[-1]
+            if shot_end_before is not None:
+                end = min(shot_end_before, last + self._pad + 1)
+            elif self._latest > last + self._pad:
+                end = last + self._pad + 1
+            else:
+                waiting.append(track)
+                continue
+            self._add(range(last + 1, end), track.boxes[-1], track.scores[-1], track.track_id, "extended")
+        self._to_pad_after = waiting
+
+    def _add(self, frame_indices, box: np.ndarray, score: float, track_id: int, source: str) -> None:
+        for frame_index in frame_indices:
+            self._waiting[frame_index - self._first_waiting][3].append((track_id, box, float(score), SOURCE_CODES[source]))
+
+    def _release(self, final: bool) -> list[Staged]:
+        # Frames before ``settled`` can gain nothing more: no open track or
+        # unpadded ended track was last seen before them, and every track that
+        # could pad back into them has started.
+        lasts = [t.frames[-1] for t in self._linker.active] + [t.frames[-1] for t in self._to_pad_after]
+        settled = self._latest + 1 if final else min([self._latest - self._pad, *(last + 1 for last in lasts)])
+        released = []
+        while self._waiting and self._first_waiting < settled:
+            frame_index, detections, is_cut, extra = self._waiting.popleft()
+            self._first_waiting += 1
+            released.append((frame_index, _with_additions(detections, extra), is_cut))
+        return released
+
+
+def _with_additions(detections: FaceRegions, extra: list) -> FaceRegions:
+    """A frame's detections (with their track ids) then its added regions,
+    in track order."""
+    if not extra:
+        return detections
+    extra.sort(key=lambda item: item[0])
+    added = FaceRegions(
+        np.array([item[1] for item in extra], np.float32).reshape(-1, 4),
+        np.array([item[2] for item in extra], np.float32),
+        np.array([item[0] for item in extra], np.int32),
+        np.array([item[3] for item in extra], np.uint8),
+    )
+    return FaceRegions.concat([detections, added])
+
+
+class Tracker:
+    """Tracking as a stream: frames go in as they are searched, in order, and
+    come out final (weak hits confirmed or dropped, gaps filled, padding
+    added) a few seconds later, as soon as nothing later can change them."""
+
+    def __init__(self, threshold: float, confirm_frames: int, frame_rate: Fraction, settings: TrackSettings) -> None:
+        self._threshold = threshold
+        self._enabled = settings.enabled
+        self._confirmer = _Confirmer(threshold, confirm_frames, max_gap_frames(settings, frame_rate), frame_rate)
+        self._filler = _Filler(settings, frame_rate)
+
+    def add(self, frame_index: int, candidates: FaceRegions, is_cut: bool) -> list[Staged]:
+        """Frames that are now final, in order, for one more searched frame."""
+        if not self._enabled:
+            return [(frame_index, candidates.take(candidates.score >= self._threshold), is_cut)]
+        return self._fill(self._confirmer.add(frame_index, candidates, is_cut))
+
+    def finish(self) -> list[Staged]:
+        """The frames still held, at the end of the video."""
+        if not self._enabled:
+            return []
+        return self._fill(self._confirmer.finish()) + self._filler.finish()
+
+    def _fill(self, confirmed: list[Staged]) -> list[Staged]:
+        return [final for staged in confirmed for final in self._filler.add(*staged)]
+
+
+def track_all(tracker: Tracker, candidates: list[FaceRegions], cuts: set[int]) -> list[FaceRegions]:
+    """Every frame of a video through a tracker at once."""
+    final = [regions for index, found in enumerate(candidates)
+             for _, regions, _ in tracker.add(index, found, index in cuts)]
+    return final + [regions for _, regions, _ in tracker.finish()]
+
+
 def confirm(
     candidates: list[FaceRegions], cuts: set[int], frame_rate: Fraction, max_gap_frames: int, threshold: float,
     confirm_frames: int,
@@ -117,20 +302,9 @@ def confirm(
     """Every candidate at or above ``threshold``, plus weaker ones whose track
     (linked over all candidates) holds ``confirm_frames`` or more of them.
     Weak candidates inside a stronger one's box are left out first."""
-    candidates = [drop_weak_inside_stronger(regions, threshold) for regions in candidates]
-    tracks, track_ids = link(candidates, cuts, max_gap_frames, frame_rate)
-    steady = np.array([t.track_id for t in tracks if len(t.frames) >= confirm_frames], np.int32)
-    return [
-        regions.take((regions.score >= threshold) | np.isin(ids, steady))
-        for regions, ids in zip(candidates, track_ids)
-    ]
-
-
-def _shot_bounds(frame_index: int, cuts: list[int], frame_count: int) -> tuple[int, int]:
-    """First and last frame of the shot holding a frame."""
-    start = max([c for c in cuts if c <= frame_index], default=0)
-    end = min([c for c in cuts if c > frame_index], default=frame_count) - 1
-    return start, end
+    stage = _Confirmer(threshold, confirm_frames, max_gap_frames, frame_rate)
+    kept = [regions for index, found in enumerate(candidates) for _, regions, _ in stage.add(index, found, index in cuts)]
+    return kept + [regions for _, regions, _ in stage.finish()]
 
 
 def fill_and_pad(
@@ -138,33 +312,11 @@ def fill_and_pad(
 ) -> list[FaceRegions]:
     """Every detection, now with a track id, plus interpolated regions in
     short gaps and padded regions before and after each track."""
-    frame_count = len(detections)
     if not settings.enabled:
         return detections
-    max_gap = max_gap_frames(settings, frame_rate)
-    pad = round(settings.pad_seconds * frame_rate)
-    tracks, track_ids = link(detections, cuts, max_gap, frame_rate)
-    ordered_cuts = sorted(cuts)
-
-    added = _Additions()
-    for track in tracks:
-        frames = np.array(track.frames)
-        boxes = np.array(track.boxes, np.float32)
-        scores = np.array(track.scores, np.float32)
-        for gap in np.nonzero(np.diff(frames) > 1)[0].tolist():
-            start, end = int(frames[gap]), int(frames[gap + 1])
-            between = np.arange(start + 1, end)
-            t = ((between - start) / (end - start))[:, None]
-            added.add(between, (1 - t) * boxes[gap] + t * boxes[gap + 1], min(scores[gap], scores[gap + 1]),
-                      track.track_id, "interpolated")
-        shot_start, _ = _shot_bounds(track.frames[0], ordered_cuts, frame_count)
-        _, shot_end = _shot_bounds(track.frames[-1], ordered_cuts, frame_count)
-        before = np.arange(max(shot_start, track.frames[0] - pad), track.frames[0])
-        added.add(before, boxes[:1], scores[0], track.track_id, "extended")
-        after = np.arange(track.frames[-1] + 1, min(shot_end, track.frames[-1] + pad) + 1)
-        added.add(after, boxes[-1:], scores[-1], track.track_id, "extended")
-    return [FaceRegions.concat([FaceRegions(d.xyxy, d.score, ids, d.source), extra])
-            for d, ids, extra in zip(detections, track_ids, added.per_frame(frame_count))]
+    stage = _Filler(settings, frame_rate)
+    filled = [regions for index, found in enumerate(detections) for _, regions, _ in stage.add(index, found, index in cuts)]
+    return filled + [regions for _, regions, _ in stage.finish()]
 
 
 class _Additions:

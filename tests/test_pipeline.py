@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+
 import numpy as np
 import pytest
 
@@ -11,6 +14,7 @@ from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
 from tests import fakes
 from tests.clips import decoded_frames, make_clip
+from tests.conftest import VIDEOS
 
 
 @pytest.fixture
@@ -88,3 +92,39 @@ def test_detecting_every_nth_frame_still_covers_every_frame(blinking, tmp_path):
         redactor.render(source, plan, output)
     assert all(_covered(b, a) for b, a in zip(decoded_frames(source), decoded_frames(output)))
     assert plan.regions(2).source_names() == ["interpolated"]
+
+
+def test_one_pass_redact_is_scan_then_render(tmp_path, redactor):
+    """redact reads a video twice at once: the search runs a few seconds
+    ahead on its own thread and the render follows as each frame's regions
+    become final. Its output is what a separate scan and render make: the
+    same regions, the same pixels."""
+    source = VIDEOS / "face_recognition_short_hamilton_clip.mp4"
+    one_pass = redactor.redact(source, tmp_path / "one.mp4")
+    plan = redactor.scan(source)
+    two_pass = redactor.render(source, plan, tmp_path / "two.mp4")
+    assert plan.region_count() > 100
+    assert (one_pass.frames, one_pass.regions, one_pass.tracks) == (275, plan.region_count(), plan.track_count())
+    record, separate = json.loads(one_pass.record.read_text()), json.loads(two_pass.record.read_text())
+    assert record["redacted"] == separate["redacted"]
+    pairs = list(zip(decoded_frames(one_pass.output), decoded_frames(two_pass.output), strict=True))
+    assert len(pairs) == 275
+    assert all(np.array_equal(a, b) for a, b in pairs)
+
+
+class _FailingDetector(fakes.BlinkingDetector):
+    def detect(self, image: np.ndarray):
+        if self.calls == 8:
+            raise RuntimeError("the network fell over")
+        return super().detect(image)
+
+
+def test_a_search_error_mid_video_reaches_the_caller_and_leaves_nothing(monkeypatch, tmp_path):
+    monkeypatch.setitem(detect.DETECTORS, "failing", "tests.test_pipeline:_FailingDetector")
+    source = make_clip(tmp_path / "in.mp4", frames=120, audio=False)
+    threads_before = threading.active_count()
+    with Redactor(Settings(detect=DetectSettings(detector="failing", light_size_px=0))) as redactor:
+        with pytest.raises(RuntimeError, match="fell over"):
+            redactor.redact(source, tmp_path / "out.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+    assert threading.active_count() == threads_before, [t.name for t in threading.enumerate()]

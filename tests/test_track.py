@@ -122,3 +122,29 @@ def test_weak_candidates_inside_a_stronger_box_are_dropped_strong_ones_never():
     # of the two weak ones, the weaker lies inside the other and goes
     assert kept.score.tolist() == pytest.approx([0.9, 0.3, 0.07])
     assert len(drop_weak_inside_stronger(FaceRegions.empty(), 0.12)) == 0
+
+
+def test_as_a_stream_every_frame_comes_out_once_in_order_and_soon():
+    """The one-pass redact renders each frame as soon as tracking hands it
+    on, so tracking must hand every frame on, in order, within a bounded
+    delay: here at most one confirmation span plus one gap (11 + 11 frames at
+    10 fps with a 1 s gap), however long the video."""
+    from blur.track import Tracker
+
+    rng = np.random.default_rng(3)
+    tracker = Tracker(threshold=0.12, confirm_frames=2, frame_rate=RATE, settings=TrackSettings())
+    released, longest_wait = [], 0
+    for index in range(400):
+        boxes, scores = [], []
+        if rng.random() < 0.7:  # a strong face walking, seen most frames
+            boxes.append([index % 300, 50, index % 300 + 40, 100])
+            scores.append(0.6)
+        if index % 3 == 0:  # a weak one, seen every third frame
+            boxes.append([400, 300, 420, 330])
+            scores.append(0.06)
+        cut = index in (150, 151, 290)
+        released += [final for final, _, _ in tracker.add(index, FaceRegions.build(boxes, scores), cut)]
+        longest_wait = max(longest_wait, index + 1 - len(released))
+    released += [final for final, _, _ in tracker.finish()]
+    assert released == list(range(400))
+    assert 11 <= longest_wait <= 23, longest_wait
