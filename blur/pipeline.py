@@ -265,7 +265,8 @@ class Redactor:
             removed = self._render_photo(path, plan, output, force)
             frames = 1
         else:
-            frames, removed = self._render_video(path, output, force, _PlanFrames(path, plan, self.settings.redact))
+            frames, removed = self._render_video(path, output, force, _PlanFrames(path, plan, self.settings.redact),
+                                                 plan.source.frame_count)
         return self._record(plan, output, frames, removed, disclosure)
 
     def _record(self, plan: Plan, output: Path, frames: int, removed: dict[str, Any],
@@ -327,9 +328,9 @@ class Redactor:
         """Scan and render at once: the search and tracking run on their own
         thread, reading the video a few seconds ahead of the render, which
         reads it again and redacts each frame as soon as its regions are
-        final. Nothing waits for the whole video to be searched, and memory
-        holds only those few seconds of regions. The plan is the one a
-        separate scan would make."""
+        final. Nothing waits for the whole video to be searched; the frames
+        held are the decoders' few, not the seconds between search and render.
+        The plan is the one a separate scan would make."""
         with VideoReader(path) as reader:
             info = reader.info
         scanned = _StreamedScan(path, info, self._detect(), self._tracker(info.frame_rate), self.settings)

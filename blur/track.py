@@ -6,6 +6,11 @@ position and size only (no appearance features of any kind), gaps are filled
 by interpolation, and every track is padded some frames before its first and
 after its last detection, so a face is covered from the frame it enters. A
 scene cut ends all tracks and stops padding from crossing it.
+
+It runs as a stream: frames go in as they are searched and come out, in
+order, as soon as nothing later in the video can change them (a few seconds
+on), so a video can be rendered while it is still being searched. Run over a
+whole video at once, it gives the same result.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 
@@ -35,6 +41,7 @@ class _Track:
     frames: list[int] = field(default_factory=list)
     boxes: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    ended: bool = False  # no later detection can join it
 
 
 def _affinity(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray, per_gap_frame: float) -> np.ndarray:
@@ -77,6 +84,8 @@ class _Linker:
         else:
             active = [t for t in self.active if frame_index - t.frames[-1] <= self._max_gap + 1]
             ended = [t for t in self.active if frame_index - t.frames[-1] > self._max_gap + 1]
+        for track in ended:
+            track.ended = True
         taken_tracks: set[int] = set()
         assigned = [-1] * len(regions)
         if len(regions) and active:
@@ -107,6 +116,8 @@ class _Linker:
     def finish(self) -> list[_Track]:
         """The tracks still open at the end of the video."""
         ended, self.active = self.active, []
+        for track in ended:
+            track.ended = True
         return ended
 
 
@@ -138,19 +149,17 @@ class _Confirmer:
         self._threshold = threshold
         self._confirm_frames = confirm_frames
         self._linker = _Linker(max_gap_frames, frame_rate)
-        self._ended: set[int] = set()
         self._waiting: deque[tuple[int, FaceRegions, bool, list[_Track]]] = deque()
 
     def add(self, frame_index: int, candidates: FaceRegions, is_cut: bool) -> list[Staged]:
         candidates = drop_weak_inside_stronger(candidates, self._threshold)
-        row_tracks, ended = self._linker.add(frame_index, candidates, is_cut)
-        self._ended.update(t.track_id for t in ended)
+        row_tracks, _ = self._linker.add(frame_index, candidates, is_cut)
         weak = candidates.score < self._threshold
         self._waiting.append((frame_index, candidates, is_cut, [t for t, w in zip(row_tracks, weak) if w]))
         return self._release()
 
     def finish(self) -> list[Staged]:
-        self._ended.update(t.track_id for t in self._linker.finish())
+        self._linker.finish()
         return self._release()
 
     def _release(self) -> list[Staged]:
@@ -158,7 +167,7 @@ class _Confirmer:
         while self._waiting:
             frame_index, candidates, is_cut, weak_tracks = self._waiting[0]
             steady = [len(t.frames) >= self._confirm_frames for t in weak_tracks]
-            if not all(kept or t.track_id in self._ended for kept, t in zip(steady, weak_tracks)):
+            if not all(kept or t.ended for kept, t in zip(steady, weak_tracks)):
                 break
             self._waiting.popleft()
             keep = candidates.score >= self._threshold
@@ -288,11 +297,16 @@ class Tracker:
         return [final for staged in confirmed for final in self._filler.add(*staged)]
 
 
-def track_all(tracker: Tracker, candidates: list[FaceRegions], cuts: set[int]) -> list[FaceRegions]:
-    """Every frame of a video through a tracker at once."""
-    final = [regions for index, found in enumerate(candidates)
-             for _, regions, _ in tracker.add(index, found, index in cuts)]
-    return final + [regions for _, regions, _ in tracker.finish()]
+class _Stage(Protocol):
+    def add(self, frame_index: int, regions: FaceRegions, is_cut: bool) -> list[Staged]: ...
+
+    def finish(self) -> list[Staged]: ...
+
+
+def track_all(stage: _Stage, frames: list[FaceRegions], cuts: set[int]) -> list[FaceRegions]:
+    """Every frame of a video through a tracker (or one of its stages) at once."""
+    final = [regions for index, found in enumerate(frames) for _, regions, _ in stage.add(index, found, index in cuts)]
+    return final + [regions for _, regions, _ in stage.finish()]
 
 
 def confirm(
@@ -302,9 +316,7 @@ def confirm(
     """Every candidate at or above ``threshold``, plus weaker ones whose track
     (linked over all candidates) holds ``confirm_frames`` or more of them.
     Weak candidates inside a stronger one's box are left out first."""
-    stage = _Confirmer(threshold, confirm_frames, max_gap_frames, frame_rate)
-    kept = [regions for index, found in enumerate(candidates) for _, regions, _ in stage.add(index, found, index in cuts)]
-    return kept + [regions for _, regions, _ in stage.finish()]
+    return track_all(_Confirmer(threshold, confirm_frames, max_gap_frames, frame_rate), candidates, cuts)
 
 
 def fill_and_pad(
@@ -314,9 +326,7 @@ def fill_and_pad(
     short gaps and padded regions before and after each track."""
     if not settings.enabled:
         return detections
-    stage = _Filler(settings, frame_rate)
-    filled = [regions for index, found in enumerate(detections) for _, regions, _ in stage.add(index, found, index in cuts)]
-    return filled + [regions for _, regions, _ in stage.finish()]
+    return track_all(_Filler(settings, frame_rate), detections, cuts)
 
 
 class _Additions:
