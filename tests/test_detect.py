@@ -110,3 +110,8 @@ def test_centerface_fast_finds_the_faces_exact_finds(wider_boxes):
     best_overlap = box_iou_matrix(kept.xyxy, fast.xyxy).max(axis=1)
     assert np.all(best_overlap >= 0.5), best_overlap.min()
     assert np.mean(best_overlap >= 0.9) >= 0.9
+
+
+def test_unknown_precision_lists_the_known_ones():
+    with pytest.raises(SettingsError, match="fast, exact"):
+        DetectSettings(precision="quick")
