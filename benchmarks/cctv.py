@@ -37,11 +37,12 @@ CONFIDENT = 0.3
 
 
 def confident_faces(path: Path) -> list[list[tuple[float, float, float, float]]]:
-    """Per frame, the (x, y, w, h) boxes CenterFace is confident of there."""
+    """Per frame, the (x, y, w, h) boxes CenterFace (float32) is confident of there."""
     from blur.detect import build_detector
     from blur.settings import DetectSettings
 
-    detector = build_detector(DetectSettings(detector="centerface"))
+    # float32, so the stand-in for truth is the same on every machine
+    detector = build_detector(DetectSettings(detector="centerface", precision="exact"))
     faces = []
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
