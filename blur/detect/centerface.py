@@ -45,12 +45,12 @@ def _compile(precision: str):
     steps.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
     steps.input().model().set_layout(ov.Layout("NCHW"))
     model = steps.build()
-    options = {"INFERENCE_NUM_THREADS": max(1, cv2.getNumThreads()), "PERFORMANCE_HINT": "LATENCY"}
-    if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-        options["INFERENCE_PRECISION_HINT"] = _PRECISION_HINTS[precision]
-    else:
-        options["INFERENCE_PRECISION_HINT"] = "f32"
-    return core.compile_model(model, "CPU", options)
+    has_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return core.compile_model(model, "CPU", {
+        "INFERENCE_NUM_THREADS": max(1, cv2.getNumThreads()),
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_PRECISION_HINT": _PRECISION_HINTS[precision] if has_bf16 else "f32",
+    })
 
 
 class CenterFace:
