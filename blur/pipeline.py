@@ -335,7 +335,7 @@ class Redactor:
             info = reader.info
         scanned = _StreamedScan(path, info, self._detect(), self._tracker(info.frame_rate), self.settings)
         try:
-            frames, removed = self._render_video(path, output, force, scanned, info.frame_count)
+            frames, removed = self._render_video(path, output, force, scanned)
         finally:
             scanned.close()
         plan = self._video_plan(path, info, scanned.frames, scanned.cuts, "".join(scanned.searches))

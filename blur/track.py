@@ -202,7 +202,7 @@ class _Filler:
                               is_cut, []))
         self._to_pad_after.extend(ended)
         self._pad_after(frame_index if is_cut else None)
-        for row, track in enumerate(row_tracks):
+        for track in row_tracks:
             if len(track.frames) == 1:
                 before = range(max(self._shot_start, frame_index - self._pad), frame_index)
                 self._add(before, track.boxes[0], track.scores[0], track.track_id, "extended")

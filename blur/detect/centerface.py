@@ -23,7 +23,7 @@ from blur.settings import DetectSettings
 
 _STRIDE_PX = 4  # the heatmap's cell size in input pixels
 _SIZE_MULTIPLE = 32  # the network's input sides must be multiples of this
-_OUTPUTS = ("537", "538", "539", "540")  # heatmap, log box size, centre offset, landmarks
+_OUTPUTS = ("537", "538", "539")  # heatmap, log box size, centre offset (landmarks unused)
 
 # DetectSettings.precision -> OpenVINO's inference precision hint. "fast" lets
 # OpenVINO pick bfloat16 where the CPU has it (float32 elsewhere).
@@ -66,7 +66,7 @@ class CenterFace:
         self._cv2 = cv2
         self._threshold = settings.floor
         compiled = _compile(settings.precision)
-        self._outputs = [compiled.output(name) for name in _OUTPUTS[:3]]
+        self._outputs = [compiled.output(name) for name in _OUTPUTS]
         self._request = compiled.create_infer_request()
 
     def detect(self, image: np.ndarray) -> FaceRegions:
