@@ -36,15 +36,20 @@ Redactor = Callable[[np.ndarray, int], np.ndarray]
 
 
 def _bottleneck(patch: np.ndarray, cell_px: int, upscale: int) -> np.ndarray:
+    """The patch averaged over cells of ``cell_px`` (a power of two) from its
+    top-left corner, and stretched back. A part cell at the right or bottom
+    is averaged over the pixels it has, so every cell stays on the grid."""
     height_px, width_px = patch.shape[:2]
-    cells_x = max(1, width_px // cell_px)
-    cells_y = max(1, height_px // cell_px)
-    # Averaging whole cells is several times faster than a fractional shrink;
-    # the strip left over at the right and bottom is not averaged in, and the
-    # stretch back makes every cell a little larger than asked, never smaller.
-    whole = patch[: cells_y * cell_px, : cells_x * cell_px] if cells_x * cells_y > 1 else patch
-    small = cv2.resize(whole, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (width_px, height_px), interpolation=upscale)
+    cells_x, cells_y = -(-width_px // cell_px), -(-height_px // cell_px)
+    full_w, full_h = cells_x * cell_px, cells_y * cell_px
+    small = patch
+    if (full_w, full_h) != (width_px, height_px):
+        small = cv2.copyMakeBorder(patch, 0, full_h - height_px, 0, full_w - width_px, cv2.BORDER_REPLICATE)
+    # Halving again and again averages the same cells (to within rounding)
+    # several times faster than one shrink by the whole cell size.
+    while small.shape[1] > cells_x:
+        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (full_w, full_h), interpolation=upscale)[:height_px, :width_px]
 
 
 def pixelate(patch: np.ndarray, cell_px: int) -> np.ndarray:
@@ -58,6 +63,9 @@ def blur(patch: np.ndarray, cell_px: int) -> np.ndarray:
 
 REDACTORS: dict[str, Redactor] = {"blur": blur, "pixelate": pixelate}
 _CELLS_ACROSS = {"blur": BLUR_CELLS, "pixelate": PIXELATE_CELLS}
+# Cells on each side that a redacted pixel's value depends on: the cubic
+# upscale reads two; a pixelated cell only itself.
+_CONTEXT_CELLS = {"blur": 2, "pixelate": 0}
 MODES = (*REDACTORS, "solid")
 
 
@@ -97,7 +105,7 @@ def _draw(mask: np.ndarray, boxes: np.ndarray, shape: str, origin: tuple[int, in
     local = boxes - np.array([*origin, *origin])
     if shape == "box":
         for x1, y1, x2, y2 in local.tolist():
-            cv2.rectangle(mask, (x1, y1), (x2 - 1, y2 - 1), 1, thickness=-1)
+            cv2.rectangle(mask, (x1, y1), (x2 - 1, y2 - 1), 255, thickness=-1)
         return
     # OpenCV's integer form with sub-pixel bits is about twice as fast as
     # passing a rotated rectangle, which counts with hundreds of faces.
@@ -105,7 +113,7 @@ def _draw(mask: np.ndarray, boxes: np.ndarray, shape: str, origin: tuple[int, in
     centres = np.round((local[:, :2] + local[:, 2:] - 1) * (one / 2)).astype(np.int64).tolist()
     axes = np.round((local[:, 2:] - local[:, :2] - 1) * (one / 2)).astype(np.int64).tolist()
     for centre, axis in zip(centres, axes):
-        cv2.ellipse(mask, centre, axis, 0, 0, 360, 1, -1, cv2.LINE_8, _SUBPIXEL_BITS)
+        cv2.ellipse(mask, centre, axis, 0, 0, 360, 255, -1, cv2.LINE_8, _SUBPIXEL_BITS)
 
 
 def _span(boxes: np.ndarray, width_px: int, height_px: int, grid_px: int) -> tuple[int, int, int, int] | None:
@@ -146,8 +154,8 @@ def redact_frame(image: np.ndarray, regions: FaceRegions, settings: RedactSettin
     boxes = grow(regions, settings.mask_scale)
     fill = None if redactor(settings.mode) else np.array(settings.color, np.uint8)
     height_px, width_px = image.shape[:2]
-    for cell_px, (x1, y1, x2, y2), mask in _groups(boxes, settings, (width_px, height_px)):
-        _redact_patch(image[y1:y2, x1:x2], mask, cell_px, settings.mode, fill)
+    for cell_px, span, mask in _groups(boxes, settings, (width_px, height_px)):
+        _redact_patch(image, span, mask, cell_px, settings.mode, fill)
     return image
 
 
@@ -163,12 +171,13 @@ def redact_i420(image: np.ndarray, regions: FaceRegions, settings: RedactSetting
     fill = None if redactor(settings.mode) else _i420_color(settings.color)
     luma, u, v = i420_planes(image)
     height_px, width_px = luma.shape
-    for cell_px, (x1, y1, x2, y2), mask in _groups(boxes, settings, (width_px, height_px), grid_px=2):
-        _redact_patch(luma[y1:y2, x1:x2], mask, cell_px, settings.mode, None if fill is None else fill[0])
-        half_mask = np.maximum(np.maximum(mask[::2, ::2], mask[1::2, ::2]), np.maximum(mask[::2, 1::2], mask[1::2, 1::2]))
-        half = np.s_[y1 // 2: y2 // 2, x1 // 2: x2 // 2]
+    for cell_px, span, mask in _groups(boxes, settings, (width_px, height_px), grid_px=2):
+        _redact_patch(luma, span, mask, cell_px, settings.mode, None if fill is None else fill[0])
+        # Averaging 2x2 blocks of 0 and 255 leaves none that held a 255 at 0.
+        half_mask = cv2.resize(mask, (mask.shape[1] // 2, mask.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        half_span = (span[0] // 2, span[1] // 2, span[2] // 2, span[3] // 2)
         for index, plane in ((1, u), (2, v)):
-            _redact_patch(plane[half], half_mask, max(cell_px // 2, 1), settings.mode,
+            _redact_patch(plane, half_span, half_mask, max(cell_px // 2, 1), settings.mode,
                           None if fill is None else fill[index])
     return image
 
@@ -193,17 +202,25 @@ def _cells(boxes: np.ndarray, mode: str) -> np.ndarray:
     return cell_sizes(boxes, _CELLS_ACROSS[mode])
 
 
-def _redact_patch(patch: np.ndarray, mask: np.ndarray, cell_px: int, mode: str,
-                  fill: np.ndarray | int | None) -> None:
-    """Redact the masked pixels of a patch (a view into the frame) in place:
+def _redact_patch(plane: np.ndarray, span: tuple[int, int, int, int], mask: np.ndarray, cell_px: int,
+                  mode: str, fill: np.ndarray | int | None) -> None:
+    """Redact the masked pixels of a span of a plane (or RGB image) in place:
     fill them with a solid colour, or blur or pixelate them at a cell size."""
+    x1, y1, x2, y2 = span
     if fill is not None:
-        redacted = np.empty_like(patch)
+        redacted = np.empty_like(plane[y1:y2, x1:x2])
         redacted[...] = fill
     else:
-        redacted = REDACTORS[mode](patch, cell_px)
+        # The cells around the span are read too: the redacted pixels near
+        # its edge depend on them, as they would if the span were wider.
+        margin = _CONTEXT_CELLS[mode] * cell_px
+        height_px, width_px = plane.shape[:2]
+        cx1, cy1 = max(x1 - margin, 0), max(y1 - margin, 0)
+        cx2, cy2 = min(x2 + margin, width_px), min(y2 + margin, height_px)
+        around = REDACTORS[mode](plane[cy1:cy2, cx1:cx2], cell_px)
+        redacted = around[y1 - cy1: y2 - cy1, x1 - cx1: x2 - cx1]
     # OpenCV's masked copy is many times faster than numpy's; it needs a
-    # contiguous target, so the patch goes out and back.
-    target = np.ascontiguousarray(patch)
+    # contiguous target, so the span goes out and back.
+    target = np.ascontiguousarray(plane[y1:y2, x1:x2])
     cv2.copyTo(redacted, mask, target)
-    patch[...] = target
+    plane[y1:y2, x1:x2] = target

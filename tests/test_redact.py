@@ -104,6 +104,24 @@ def test_where_regions_overlap_the_coarser_redaction_wins():
         assert (cell == cell[0]).all()
 
 
+
+@pytest.mark.parametrize("mode", ["blur", "pixelate"])
+def test_a_face_looks_the_same_whoever_shares_its_frame(mode):
+    """Cells lie on a grid fixed to the frame: a face of the same cell size
+    cut off by the bottom edge (470 px is not whole cells) does not shift or
+    stretch the cells of a face far from it, so its redaction does not
+    shimmer as others come and go."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (470, 640, 3), np.uint8)
+    face, cut_off = [100, 100, 180, 180], [400, 420, 480, 500]
+    settings = RedactSettings(mode=mode, shape="box")
+    alone = redact_frame(image.copy(), FaceRegions.build([face], [0.9]), settings)
+    shared = redact_frame(image.copy(), FaceRegions.build([face, cut_off], [0.9, 0.9]), settings)
+    x1, y1, x2, y2 = grow(FaceRegions.build([face], [0.9]), settings.mask_scale)[0]
+    assert not np.array_equal(alone[y1:y2, x1:x2], image[y1:y2, x1:x2])
+    assert np.array_equal(shared[y1:y2, x1:x2], alone[y1:y2, x1:x2])
+    assert not np.array_equal(shared[440:, 420:460], image[440:, 420:460])
+
 def test_a_crowd_of_regions_is_all_covered():
     """Hundreds of regions of many sizes (grouped by cell size): every one
     is changed, and nothing outside them is."""
