@@ -195,6 +195,12 @@ class VideoReader:
             frame_count=stream.frames or None,
         )
 
+    def frame_bytes(self, planar: bool = False) -> int:
+        """The size of one frame's pixels as ``frames`` hands them out."""
+        width_px, height_px = self.info.width, self.info.height
+        as_planes = planar and self._video.codec_context.pix_fmt == I420 and width_px % 2 == 0 and height_px % 2 == 0
+        return width_px * height_px * 3 // (2 if as_planes else 1)
+
     def _demux(self, with_audio: bool) -> Iterator[av.VideoFrame | av.Packet]:
         """Decoded video frames and, if asked, raw audio packets, in file order."""
         streams = [self._video, *self.audio_streams] if with_audio else [self._video]

@@ -7,12 +7,14 @@ encode, mux, rename into place).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from contextlib import closing
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
+import av
 import numpy as np
 
 from blur.concurrency import BackgroundWorker, read_ahead
@@ -27,12 +29,16 @@ from blur.plan import Plan, SourceInfo
 from blur.record import Disclosure, build_record, write_record
 from blur.redact import LAYOUTS
 from blur.regions import SOURCE_CODES, FaceRegions
-from blur.looking import search_each, search_frames
+from blur.looking import Looker, search_frames
 from blur.segments import scan_in_segments
 from blur.settings import RedactSettings, Settings, TrackSettings
 from blur.track import Tracker, track_all
 
 log = logging.getLogger(__name__)
+
+# The one-pass redact holds decoded frames for its render, rather than
+# decoding the video twice, when the most it could hold fits in this.
+SHARED_FRAMES_BYTES = 1 << 30
 
 
 class Progress(Protocol):
@@ -117,40 +123,93 @@ class _PlanFrames:
 
 
 class _StreamedScan:
-    """Redacts each frame of a render with the regions a scan of the same
-    video, running ahead on its own thread, has made final for it; keeps
-    them, and the search record, for the plan."""
+    """Searches and tracks a video on its own thread, a few seconds ahead of
+    its render, and redacts each frame the render hands it with the regions
+    tracking has made final for it; keeps them, and the search record, for
+    the plan.
 
-    def __init__(self, path: Path, info: VideoInfo, detector: FaceDetector, tracker: Tracker,
-                 settings: Settings) -> None:
-        self._path, self._info, self._settings = path, info, settings
-        self._detector, self._tracker = detector, tracker
+    With ``share_frames`` the render does not decode the video itself: the
+    scan holds each decoded frame (and the audio that follows it) until its
+    regions are final and hands it on, through ``items``. Otherwise the
+    render reads the video again, and the scan holds only regions.
+    """
+
+    def __init__(self, reader: VideoReader, detector: FaceDetector, tracker: Tracker, settings: Settings,
+                 share_frames: bool) -> None:
+        self._reader, self._settings, self.shares_frames = reader, settings, share_frames
+        self._looker = Looker(detector, settings.detect, reader.info)
+        self._tracker = tracker
         self.frames: list[FaceRegions] = []
         self.cuts: list[int] = []
         self.searches: list[str] = []
-        self._final = read_ahead(self._search(), depth=64, name="scanner")
+        self._regions: FaceRegions | None = None  # for the frame ``items`` handed out last
+        # Started by the render's first look, once its writer is set up.
+        self._final = read_ahead(self._search(), depth=8 if share_frames else 64, name="scanner")
 
-    def _search(self) -> Iterator[tuple[int, FaceRegions]]:
-        with VideoReader(self._path) as reader, closing(read_ahead(reader.frames(planar=True), name="decoder")) as frames:
-            for index, found, is_cut, search in search_each(frames, self._detector, self._settings.detect, self._info):
+    def _search(self) -> Iterator[tuple[Frame | int, FaceRegions] | av.Packet]:
+        """On the scanner thread: each frame (or its index, when frames are
+        not shared) with its final regions, in order, and the audio packets
+        between frames when they are."""
+        if self.shares_frames:
+            audio = self._settings.encode.audio == "keep"
+            source = self._reader.frames_and_audio(with_audio=audio, planar=True)
+            yield from self._scan(source)
+        else:
+            with VideoReader(self._reader.path) as own:
+                yield from self._scan(own.frames(planar=True))
+
+    def _scan(self, source: Iterator[Frame | av.Packet]) -> Iterator[tuple[Frame | int, FaceRegions] | av.Packet]:
+        held: deque[Frame | av.Packet] = deque()  # frames not final yet, and the audio after each
+        with closing(read_ahead(source, name="decoder")) as items:
+            for item in items:
+                if not isinstance(item, Frame):
+                    if held:
+                        held.append(item)
+                    else:
+                        yield item
+                    continue
+                found, is_cut, search = self._looker.look(item)
                 if is_cut:
-                    self.cuts.append(index)
+                    self.cuts.append(item.index)
                 self.searches.append(search)
-                for final_index, regions, _ in self._tracker.add(index, found, is_cut):
-                    yield final_index, regions
-        for final_index, regions, _ in self._tracker.finish():
-            yield final_index, regions
+                if self.shares_frames:
+                    held.append(item)
+                yield from self._release(held, self._tracker.add(item.index, found, is_cut))
+        yield from self._release(held, self._tracker.finish())
+
+    def _release(self, held: deque, final: list) -> Iterator[tuple[Frame | int, FaceRegions] | av.Packet]:
+        for index, regions, _ in final:
+            if not self.shares_frames:
+                yield index, regions
+                continue
+            yield held.popleft(), regions
+            while held and not isinstance(held[0], Frame):
+                yield held.popleft()
+
+    def items(self) -> Iterator[Frame | av.Packet]:
+        """The video's frames, each with its regions final, and its audio
+        packets, in file order (when frames are shared)."""
+        for item in self._final:
+            if isinstance(item, tuple):
+                frame, self._regions = item
+                yield frame
+            else:
+                yield item
 
     def __call__(self, frame: Frame) -> None:
-        index, regions = next(self._final, (None, None))
-        if index != frame.index:
-            raise PlanError(f"{self._path}: the search read {len(self.frames)} frames where the render read more")
+        if self.shares_frames:
+            regions = self._regions
+        else:
+            index, regions = next(self._final, (None, None))
+            if index != frame.index:
+                raise PlanError(f"{self._reader.path}: the search read {len(self.frames)} frames where the render "
+                                "read more")
         self.frames.append(regions)
         apply_regions(frame.image, regions, FaceRegions.empty(), self._settings.redact, frame.pixel_format)
 
     def finish(self, frames_written: int) -> None:
         if next(self._final, None) is not None:
-            raise PlanError(f"{self._path}: the search read more frames than the render ({frames_written})")
+            raise PlanError(f"{self._reader.path}: the search read more frames than the render ({frames_written})")
 
     def close(self) -> None:
         """Stop the search (if the render ended early) and wait for it."""
@@ -287,15 +346,24 @@ class Redactor:
     def _render_video(self, path: Path, output: Path, force: bool, redact: _FrameRedaction,
                       frame_count: int | None = None) -> tuple[int, dict[str, Any]]:
         """Decode on one thread, redact here, encode and mux on another."""
-        encode = self.settings.encode
+        with VideoReader(path) as reader:
+            audio = self.settings.encode.audio == "keep"
+            return self._write_video(
+                reader, output, force, redact, frame_count,
+                lambda: read_ahead(reader.frames_and_audio(with_audio=audio, planar=True), name="decoder"))
+
+    def _write_video(self, reader: VideoReader, output: Path, force: bool, redact: _FrameRedaction,
+                     frame_count: int | None, items: Callable[[], Iterable[Frame | av.Packet]]
+                     ) -> tuple[int, dict[str, Any]]:
+        """Redact each frame of ``items()`` (taken once the output is set up)
+        here; encode it, and copy the audio, on another thread."""
         frames_written = 0
-        with VideoReader(path) as reader, atomic_output(output, force) as partial:
-            writer = VideoWriter(partial, output.suffix, reader, encode)
+        with atomic_output(output, force) as partial:
+            writer = VideoWriter(partial, output.suffix, reader, self.settings.encode)
             encoder = BackgroundWorker(writer.write, name="encoder")
             self._progress.start(f"writing {output.name}", frame_count or reader.info.frame_count)
             try:
-                for item in read_ahead(reader.frames_and_audio(with_audio=encode.audio == "keep", planar=True),
-                                      name="decoder"):
+                for item in items():
                     if isinstance(item, Frame):
                         redact(item)
                         frames_written += 1
@@ -326,18 +394,28 @@ class Redactor:
 
     def _redact_video(self, path: Path, output: Path, force: bool, disclosure: Disclosure | None) -> RenderResult:
         """Scan and render at once: the search and tracking run on their own
-        thread, reading the video a few seconds ahead of the render, which
-        reads it again and redacts each frame as soon as its regions are
-        final. Nothing waits for the whole video to be searched; the frames
-        held are the decoders' few, not the seconds between search and render.
-        The plan is the one a separate scan would make."""
+        thread, a few seconds ahead of the render, which redacts each frame as
+        soon as its regions are final. Nothing waits for the whole video to be
+        searched. The frames decoded for the search are held for the render
+        when the most that tracking can hold back fits in
+        ``SHARED_FRAMES_BYTES``; otherwise the render decodes the video again
+        and only regions are held. The plan is the one a separate scan would
+        make."""
         with VideoReader(path) as reader:
             info = reader.info
-        scanned = _StreamedScan(path, info, self._detect(), self._tracker(info.frame_rate), self.settings)
-        try:
-            frames, removed = self._render_video(path, output, force, scanned)
-        finally:
-            scanned.close()
+            tracker = self._tracker(info.frame_rate)
+            # Frames waiting in the decoder's, the scanner's and the encoder's queues, and in tracking.
+            held = tracker.longest_hold + 3 * 8
+            share = held * reader.frame_bytes(planar=True) <= SHARED_FRAMES_BYTES
+            scanned = _StreamedScan(reader, self._detect(), tracker, self.settings, share)
+            try:
+                if share:
+                    frames, removed = self._write_video(reader, output, force, scanned, None, scanned.items)
+                else:
+                    frames, removed = self._render_video(path, output, force, scanned)
+            finally:
+                scanned.close()
+        log.info("%s: %s", path, "one decode, frames held for the render" if share else "decoded twice")
         plan = self._video_plan(path, info, scanned.frames, scanned.cuts, "".join(scanned.searches))
         return self._record(plan, output, frames, removed, disclosure)
 

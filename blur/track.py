@@ -280,6 +280,13 @@ class Tracker:
         self._enabled = settings.enabled
         self._confirmer = _Confirmer(threshold, confirm_frames, max_gap_frames(settings, frame_rate), frame_rate)
         self._filler = _Filler(settings, frame_rate)
+        # The most frames that can come in before one comes out final: a weak
+        # hit waits for up to confirm_frames more hits, each up to a gap
+        # apart, or for its track to end; then the frame waits for the
+        # padding of tracks yet to start, or for a track in a gap to end.
+        gap = max_gap_frames(settings, frame_rate) + 2
+        pad = round(settings.pad_seconds * frame_rate) + 1
+        self.longest_hold = confirm_frames * gap + max(gap, pad) + 1 if settings.enabled else 1
 
     def add(self, frame_index: int, candidates: FaceRegions, is_cut: bool) -> list[Staged]:
         """Frames that are now final, in order, for one more searched frame."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
+import av
 import numpy as np
 import pytest
 
-from blur import detect
+from blur import detect, pipeline
 from blur.pipeline import Redactor
 from blur.scenes import CutDetector, StillDetector, thumbnail
 from blur.settings import DetectSettings, RedactSettings, Settings, TrackSettings
@@ -94,13 +96,23 @@ def test_detecting_every_nth_frame_still_covers_every_frame(blinking, tmp_path):
     assert plan.regions(2).source_names() == ["interpolated"]
 
 
-def test_one_pass_redact_is_scan_then_render(tmp_path, redactor):
-    """redact reads a video twice at once: the search runs a few seconds
-    ahead on its own thread and the render follows as each frame's regions
-    become final. Its output is what a separate scan and render make: the
-    same regions, the same pixels."""
+def _audio_packets(path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(packet) for packet in container.demux(audio=0) if packet.size]
+
+
+@pytest.mark.parametrize("share", [True, False], ids=["frames-held", "decoded-twice"])
+def test_one_pass_redact_is_scan_then_render(share, monkeypatch, caplog, tmp_path, redactor):
+    """redact searches a few seconds ahead of the render, on its own thread,
+    and the render follows as each frame's regions become final, with the
+    frames the search decoded (or, where holding them would take too much
+    memory, decoding the video again). Its output is what a separate scan and
+    render make: the same regions, the same pixels, the same sound."""
+    monkeypatch.setattr(pipeline, "SHARED_FRAMES_BYTES", 1 << 40 if share else 0)
     source = VIDEOS / "face_recognition_short_hamilton_clip.mp4"
-    one_pass = redactor.redact(source, tmp_path / "one.mp4")
+    with caplog.at_level(logging.INFO, logger="blur.pipeline"):
+        one_pass = redactor.redact(source, tmp_path / "one.mp4")
+    assert ("one decode" if share else "decoded twice") in caplog.text
     plan = redactor.scan(source)
     two_pass = redactor.render(source, plan, tmp_path / "two.mp4")
     assert plan.region_count() > 100
@@ -110,6 +122,9 @@ def test_one_pass_redact_is_scan_then_render(tmp_path, redactor):
     pairs = list(zip(decoded_frames(one_pass.output), decoded_frames(two_pass.output), strict=True))
     assert len(pairs) == 275
     assert all(np.array_equal(a, b) for a, b in pairs)
+    audio = _audio_packets(one_pass.output)
+    assert len(audio) > 100
+    assert audio == _audio_packets(two_pass.output) == _audio_packets(source)
 
 
 class _FailingDetector(fakes.BlinkingDetector):
@@ -119,7 +134,9 @@ class _FailingDetector(fakes.BlinkingDetector):
         return super().detect(image)
 
 
-def test_a_search_error_mid_video_reaches_the_caller_and_leaves_nothing(monkeypatch, tmp_path):
+@pytest.mark.parametrize("share", [True, False], ids=["frames-held", "decoded-twice"])
+def test_a_search_error_mid_video_reaches_the_caller_and_leaves_nothing(share, monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "SHARED_FRAMES_BYTES", 1 << 40 if share else 0)
     monkeypatch.setitem(detect.DETECTORS, "failing", "tests.test_pipeline:_FailingDetector")
     source = make_clip(tmp_path / "in.mp4", frames=120, audio=False)
     threads_before = threading.active_count()

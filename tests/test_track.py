@@ -148,3 +148,24 @@ def test_as_a_stream_every_frame_comes_out_once_in_order_and_soon():
     released += [final for final, _, _ in tracker.finish()]
     assert released == list(range(400))
     assert 11 <= longest_wait <= 23, longest_wait
+    assert longest_wait <= tracker.longest_hold
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_frame_is_held_longer_than_the_tracker_says(seed):
+    """The one-pass redact sizes what it holds by ``longest_hold``: random
+    faces, weak and strong, seen at random gaps, with random settings."""
+    from blur.track import Tracker
+
+    rng = np.random.default_rng(seed)
+    settings = TrackSettings(max_gap_seconds=float(rng.uniform(0.2, 3)), pad_seconds=float(rng.uniform(0, 3)))
+    tracker = Tracker(threshold=0.5, confirm_frames=int(rng.integers(1, 5)), frame_rate=RATE, settings=settings)
+    faces = rng.uniform(0, 600, (8, 2))
+    released, longest_wait = 0, 0
+    for index in range(500):
+        seen = rng.random(len(faces)) < rng.uniform(0.02, 0.5)
+        boxes = [[x, y, x + 30, y + 30] for (x, y), s in zip(faces + rng.normal(0, 2, faces.shape), seen) if s]
+        scores = rng.choice([0.1, 0.3, 0.9], len(boxes)).tolist()
+        released += len(tracker.add(index, FaceRegions.build(boxes, scores), bool(rng.random() < 0.01)))
+        longest_wait = max(longest_wait, index + 1 - released)
+    assert longest_wait <= tracker.longest_hold, (longest_wait, tracker.longest_hold)
