@@ -13,7 +13,13 @@ on 1-minute and 5-minute 480p clips (the CCTV clip looped), for peak memory
 against length. Prints frames/s, wall time, peak memory and the ratios, and
 writes the table to benchmarks/results/speed.md.
 
-    .venv/bin/python benchmarks/speed.py [--frames 300] [--preset veryfast]
+With ``--deface PATH``, it also runs deface 1.5.0 itself (the best-known
+open-source anonymiser, which the per-frame baseline stands in for: CenterFace
+on every frame at full resolution, on OpenCV's DNN module) with the same
+encoder settings, on the 1080p clips and the CCTV clip. ``make bench-speed``
+installs it in a venv of its own.
+
+    .venv/bin/python benchmarks/speed.py [--frames 300] [--preset veryfast] [--deface PATH]
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300, help="frames in each 1080p clip")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-length", action="store_true", help="skip the 1- and 5-minute memory runs")
+    parser.add_argument("--deface", type=Path, help="the deface command, to run it with the same encoder settings")
     args = parser.parse_args()
 
     blur = [sys.executable, "-m", "blur", "--quiet", "redact", "--force", "--preset", args.preset, "--crf", args.crf]
@@ -130,6 +137,10 @@ def main() -> None:
                     "blur, defaults": measure([*blur, str(clip), "-o", str(out)])}
             if not args.no_baseline:
                 runs["baseline: CenterFace 0.2 every frame"] = measure([*blur, *baseline_options, str(clip), "-o", str(out)])
+            if args.deface:
+                encoder = {"codec": "libx264", "quality": None, "ffmpeg_params": ["-preset", args.preset, "-crf", args.crf]}
+                runs["deface 1.5.0 (OpenCV DNN), same encoder"] = measure(
+                    [str(args.deface), str(clip), "-o", str(out), "--ffmpeg-config", json.dumps(encoder)])
             baseline = runs.get("baseline: CenterFace 0.2 every frame")
             for name, run in runs.items():
                 rows.append((label, frames, name, run, transcode, baseline))
