@@ -142,8 +142,9 @@ def main() -> None:
                 runs["deface 1.5.0 (OpenCV DNN), same encoder"] = measure(
                     [str(args.deface), str(clip), "-o", str(out), "--ffmpeg-config", json.dumps(encoder)])
             baseline = runs.get("baseline: CenterFace 0.2 every frame")
+            deface = runs.get("deface 1.5.0 (OpenCV DNN), same encoder")
             for name, run in runs.items():
-                rows.append((label, frames, name, run, transcode, baseline))
+                rows.append((label, frames, name, run, transcode, baseline, deface))
             print(f"done: {label}", file=sys.stderr)
         if not args.no_length:
             for minutes in (1, 5):
@@ -151,20 +152,21 @@ def main() -> None:
                 out = scratch / "out.mp4"
                 transcode = measure([sys.executable, "-c", _TRANSCODE, str(clip), str(out), args.preset, args.crf])
                 run = measure([*blur, str(clip), "-o", str(out)])
-                rows.append((f"480p CCTV, {minutes} min", minutes * 600, "blur, defaults", run, transcode, None))
+                rows.append((f"480p CCTV, {minutes} min", minutes * 600, "blur, defaults", run, transcode, None, None))
                 print(f"done: {minutes} min", file=sys.stderr)
 
     lines = [
         "# Speed benchmark", "",
         f"Made by `benchmarks/speed.py` on {time.strftime('%Y-%m-%d')}, 2 cores, "
         f"encoder libx264 preset {args.preset} crf {args.crf}; wall time includes start-up and model load.", "",
-        "| clip | frames | run | wall s | frames/s | peak MiB | x transcode time | x baseline frames/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| clip | frames | run | wall s | frames/s | peak MiB | x transcode time | x baseline frames/s "
+        "| x deface frames/s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, frames, name, run, transcode, baseline in rows:
-        speedup = f"{baseline['seconds'] / run['seconds']:.1f}" if baseline else "—"
+    for label, frames, name, run, transcode, baseline, deface in rows:
+        speedups = [f"{other['seconds'] / run['seconds']:.1f}" if other else "—" for other in (baseline, deface)]
         lines.append(f"| {label} | {frames} | {name} | {run['seconds']:.1f} | {frames / run['seconds']:.1f} | "
-                     f"{run['peak_mib']:.0f} | {run['seconds'] / transcode['seconds']:.2f} | {speedup} |")
+                     f"{run['peak_mib']:.0f} | {run['seconds'] / transcode['seconds']:.2f} | {' | '.join(speedups)} |")
     table = "\n".join(lines) + "\n"
     print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
