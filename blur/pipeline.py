@@ -182,7 +182,10 @@ class _StreamedScan:
             if not self.shares_frames:
                 yield index, regions
                 continue
-            yield held.popleft(), regions
+            frame = held.popleft()
+            if frame.index != index:  # fail closed: these regions are another frame's
+                raise PlanError(f"{self._reader.path}: tracking handed on frame {index} for frame {frame.index}")
+            yield frame, regions
             while held and not isinstance(held[0], Frame):
                 yield held.popleft()
 

@@ -36,9 +36,9 @@ Redactor = Callable[[np.ndarray, int], np.ndarray]
 
 
 def _bottleneck(patch: np.ndarray, cell_px: int, upscale: int) -> np.ndarray:
-    """The patch averaged over cells of ``cell_px`` (a power of two) from its
-    top-left corner, and stretched back. A part cell at the right or bottom
-    is averaged over the pixels it has, so every cell stays on the grid."""
+    """The patch averaged over cells of ``cell_px`` from its top-left corner,
+    and stretched back. A part cell at the right or bottom is filled out by
+    repeating its edge pixels, so every cell stays on the grid."""
     height_px, width_px = patch.shape[:2]
     cells_x, cells_y = -(-width_px // cell_px), -(-height_px // cell_px)
     full_w, full_h = cells_x * cell_px, cells_y * cell_px
@@ -46,9 +46,13 @@ def _bottleneck(patch: np.ndarray, cell_px: int, upscale: int) -> np.ndarray:
     if (full_w, full_h) != (width_px, height_px):
         small = cv2.copyMakeBorder(patch, 0, full_h - height_px, 0, full_w - width_px, cv2.BORDER_REPLICATE)
     # Halving again and again averages the same cells (to within rounding)
-    # several times faster than one shrink by the whole cell size.
-    while small.shape[1] > cells_x:
+    # several times faster than one shrink by the whole cell size, which
+    # sizes that are not a power of two take.
+    halvings = cell_px.bit_length() - 1 if cell_px & (cell_px - 1) == 0 else 0
+    for _ in range(halvings):
         small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if halvings == 0:
+        small = cv2.resize(small, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
     return cv2.resize(small, (full_w, full_h), interpolation=upscale)[:height_px, :width_px]
 
 
