@@ -57,6 +57,7 @@ with av.open(source) as inp, av.open(target, "w") as out:
     stream = out.add_stream("libx264", rate=stream_in.average_rate or 25,
                             options={"preset": preset, "crf": crf})
     stream.width, stream.height, stream.pix_fmt = stream_in.width, stream_in.height, "yuv420p"
+    stream.codec_context.thread_type = "FRAME"  # as the ffmpeg command line, and blur, encode
     for frame in inp.decode(stream_in):
         frame.pict_type = 0
         out.mux(stream.encode(frame))

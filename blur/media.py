@@ -408,6 +408,9 @@ class VideoWriter:
         stream.codec_context.time_base = info.time_base
         if self._codec == "libx264":
             stream.options = {"crf": str(self._settings.crf), "preset": self._settings.preset}
+            # Frame threads, as FFmpeg's own command line uses: PyAV's default,
+            # slice threads, took 15% longer at 1080p and compressed a little worse.
+            stream.codec_context.thread_type = "FRAME"
         elif self._codec == "libvpx-vp9":
             stream.options = {"crf": str(self._settings.crf), "b": "0", "row-mt": "1"}
         if frame.rotation_deg:
