@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -98,24 +99,81 @@ def redact_one(source: str, output: str, settings_data: dict, disclosure_data: d
 
 def run_batch(source_root: Path, target_root: Path, settings: Settings, disclosure: Disclosure,
               workers: int = 1, scheduler: str | None = None,
-              on_done: Callable[[FileOutcome], None] | None = None) -> list[FileOutcome]:
+              on_done: Callable[[FileOutcome], None] | None = None,
+              work: Callable[..., FileOutcome] = redact_one) -> list[FileOutcome]:
     """Redact every media file under ``source_root`` into ``target_root`` and
-    write the summary JSON there. on_done: told of each file as it finishes."""
+    write the summary JSON there. on_done: told of each file as it finishes.
+    work: what is done to each file (``redact_one``; tests replace it)."""
     if not source_root.is_dir():
         raise BlurError(f"{source_root}: is not a folder")
     jobs, _skipped = plan_jobs([source_root], target_root)
     outcomes: list[FileOutcome] = []
-    with open_executor(workers, scheduler) as executor:
-        futures = {executor.submit(redact_one, str(job.source), str(job.output), settings.to_dict(),
-                                   asdict(disclosure)): job for job in jobs}
-        for future in as_completed(futures):
-            outcome = _outcome(future, futures[future])
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
+
+    def done(outcome: FileOutcome) -> None:
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    def submit(executor: Executor, job: Job) -> Future:
+        return executor.submit(work, str(job.source), str(job.output), settings.to_dict(), asdict(disclosure))
+
+    if scheduler:
+        with open_executor(workers, scheduler) as executor:
+            _feed(executor, jobs, submit, done)
+    else:
+        _run_locally(jobs, workers, submit, done)
     outcomes.sort(key=lambda o: o.source)
     write_summary(target_root / SUMMARY_NAME, outcomes, workers, scheduler)
     return outcomes
+
+
+def _run_locally(jobs: list[Job], workers: int, submit: Callable[[Executor, Job], Future],
+                 done: Callable[[FileOutcome], None]) -> None:
+    """The jobs on local worker processes. A worker process that dies (a crash
+    in native code, or killed for memory) takes its pool and every job in it
+    down: the jobs not yet started go on in a new pool, and each job that was
+    in the pool is run again on its own, so that only a file that kills its
+    worker again is failed, and the others are not failed with it."""
+    untried, lost = jobs, []
+    while untried:
+        with open_executor(workers) as pool:
+            untried, lost_now = _feed(pool, untried, submit, done, limit=workers)
+        lost += lost_now
+    for job in lost:
+        with open_executor(1) as pool:
+            _, lost_again = _feed(pool, [job], submit, done, limit=1)
+        if lost_again:
+            done(FileOutcome(str(job.source), str(job.output), "failed", 0.0,
+                             error=f"{job.source}: the worker process died on this file (twice)"))
+
+
+def _feed(executor: Executor, jobs: list[Job], submit: Callable[[Executor, Job], Future],
+          done: Callable[[FileOutcome], None], limit: int | None = None) -> tuple[list[Job], list[Job]]:
+    """Run the jobs on the executor, at most ``limit`` at a time (None: all at
+    once), telling ``done`` each outcome. If the executor's pool breaks (a
+    worker process died), stops: returns the jobs not started and the jobs
+    lost with the pool (both empty when all went through)."""
+    waiting, running, lost = list(reversed(jobs)), {}, []
+    broken = False
+    while running or (waiting and not broken):
+        while waiting and not broken and (limit is None or len(running) < limit):
+            job = waiting.pop()
+            try:
+                running[submit(executor, job)] = job
+            except BrokenProcessPool:  # it broke since the last wait
+                lost.append(job)
+                broken = True
+        if not running:
+            break
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            job = running.pop(future)
+            if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+                lost.append(job)
+                broken = True
+            else:
+                done(_outcome(future, job))
+    return list(reversed(waiting)), lost
 
 
 def _outcome(future, job: Job) -> FileOutcome:

@@ -14,6 +14,7 @@ import pytest
 from blur.batch import SUMMARY_NAME, run_batch
 from blur.record import Disclosure
 from blur.settings import RedactSettings, Settings
+from tests import fakes
 from tests.clips import astronaut_face_box, decoded_frames, make_clip
 from tests.conftest import WIDER
 
@@ -67,6 +68,22 @@ def test_batch_with_local_workers_and_resume(archive):
     pixelated = Settings(redact=RedactSettings(mode="pixelate"))
     assert set(_statuses(run_batch(source, target, pixelated, Disclosure(), workers=1)).values()) == {
         "redacted", "failed"}
+
+
+def test_a_worker_process_that_dies_fails_its_own_file_only(archive):
+    # A worker killed mid-file (out of memory, a crash in native code) breaks
+    # its whole process pool; the files that were in it with the culprit are
+    # redone, and only the culprit is failed.
+    source, target = archive
+    shutil.copy(source / "cam1" / "door.mp4", source / "cam1" / "dies.mp4")
+    outcomes = run_batch(source, target, SOLID, Disclosure(), workers=2, work=fakes.redact_or_die)
+    assert _statuses(outcomes) == {"dies.mp4": "failed", "door.mp4": "redacted", "lift.mkv": "redacted",
+                                   "still.jpg": "redacted", "broken.mp4": "failed"}
+    died = [o for o in outcomes if o.source.endswith("dies.mp4")][0]
+    assert "worker process died on this file" in died.error
+    assert _face_redacted(target / "cam1" / "door.redacted.mp4")
+    assert not (target / "cam1" / "dies.redacted.mp4").exists()
+    assert json.loads((target / SUMMARY_NAME).read_text())["counts"] == {"redacted": 3, "skipped": 0, "failed": 2}
 
 
 def test_batch_cli_exit_code_and_table(archive):
