@@ -124,6 +124,42 @@ def test_weak_candidates_inside_a_stronger_box_are_dropped_strong_ones_never():
     assert len(drop_weak_inside_stronger(FaceRegions.empty(), 0.12)) == 0
 
 
+def test_linking_candidates_are_exactly_the_pairs_within_reach():
+    # The first cut on squared distance must never drop a pair the exact test
+    # passes: checked against every pair, with many close to the limit.
+    from blur.track import _MAX_CENTRE_DISTANCE, _MIN_HEIGHT_RATIO, _pairs
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        last = rng.uniform(0, 400, (60, 2)).astype(np.float32)
+        size = rng.uniform(1, 80, (60, 1)).astype(np.float32)
+        last = np.concatenate([last, last + size], axis=1)
+        gaps = rng.integers(1, 6, 60).astype(np.float32)
+        per_gap = float(rng.uniform(0, 0.8))
+        # new boxes of similar size, at about the reach from an old one
+        pick = rng.integers(0, 60, 80)
+        reach = _MAX_CENTRE_DISTANCE + per_gap * (gaps[pick] - 1)
+        angle = rng.uniform(0, 2 * np.pi, 80)
+        length = reach * rng.uniform(0.95, 1.05, 80) * size[pick, 0]
+        step = length[:, None] * np.stack([np.cos(angle), np.sin(angle)], 1)
+        boxes = (last[pick] + np.concatenate([step, step], 1)).astype(np.float32)
+        rows, cols, distance = _pairs(boxes, last, gaps, per_gap)
+
+        centre_new = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
+        centre_old = (last[None, :, :2] + last[None, :, 2:]) / 2
+        size_new = (boxes[:, None, 2:] - boxes[:, None, :2]).mean(axis=2)
+        size_old = (last[None, :, 2:] - last[None, :, :2]).mean(axis=2)
+        offset = centre_new - centre_old
+        every = np.hypot(offset[..., 0], offset[..., 1]) / np.maximum((size_new + size_old) / 2, 1.0)
+        height_new, height_old = boxes[:, None, 3] - boxes[:, None, 1], last[None, :, 3] - last[None, :, 1]
+        ratio = np.minimum(height_new, height_old) / np.maximum(np.maximum(height_new, height_old), 1e-6)
+        within = (every < _MAX_CENTRE_DISTANCE + per_gap * (gaps[None, :] - 1)) & (ratio > _MIN_HEIGHT_RATIO)
+        expected_rows, expected_cols = np.nonzero(within)
+        assert 0 < len(rows) < within.size
+        assert np.array_equal(rows, expected_rows) and np.array_equal(cols, expected_cols)
+        assert np.array_equal(distance, every[expected_rows, expected_cols])
+
+
 def test_as_a_stream_every_frame_comes_out_once_in_order_and_soon():
     """The one-pass redact renders each frame as soon as tracking hands it
     on, so tracking must hand every frame on, in order, within a bounded
