@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from blur.closeups import CloseLooks
 from blur.detect import FaceDetector, detect_scaled, scaled_size
+from blur.detect.tiling import merge_overlapping
 from blur.media import Frame, VideoInfo
 from blur.orientation import quarter_turns, to_stored, upright
 from blur.regions import FaceRegions
@@ -40,6 +42,11 @@ class Looker:
         self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
         self._cuts = CutDetector()
         self._still = StillDetector()
+        # Small faces are followed at full resolution between full searches (none when all are full).
+        self._close = None
+        if settings.light_size_px:
+            light_scale = settings.light_size_px / min(info.width, info.height)
+            self._close = CloseLooks(detector, settings.threshold, float(info.frame_rate), light_scale)
 
     def look(self, frame: Frame) -> tuple[FaceRegions, bool, str]:
         """The candidates found in the frame (stored pixels), whether a shot
@@ -63,8 +70,15 @@ class Looker:
             small = upright(frame.rgb(light_size), frame.rotation_deg)
             sideways = quarter_turns(frame.rotation_deg) % 2
             upright_size = (stored_h, stored_w) if sideways else (stored_w, stored_h)
-            return detect_scaled(self._detector, small, upright_size)
-        return self._detector.detect(upright(frame.rgb(), frame.rotation_deg))
+            found = detect_scaled(self._detector, small, upright_size)
+            if self._close is None or not self._close.due(frame.index):
+                return found
+            closer = self._close.look(upright(frame.rgb(), frame.rotation_deg), frame.index)
+            return merge_overlapping(FaceRegions.concat([found, closer]), iou_threshold=0.3)
+        found = self._detector.detect(upright(frame.rgb(), frame.rotation_deg))
+        if self._close is not None:
+            self._close.follow(found, frame.index)
+        return found
 
 
 def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings, info: VideoInfo,

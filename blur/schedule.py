@@ -1,10 +1,11 @@
 """Which frames of a video are searched for faces, and how closely.
 
-A full-resolution search is the expensive step (about 0.4 s for a 1080p
+A full-resolution search is the expensive step (0.1-0.3 s for a 1080p
 frame on two cores). A face big enough to matter at a third of the size is
 found there for a tenth of the cost, so most searches are light: on the frame
 scaled down. A full search comes on the first frame of every shot and at least
-every ``full_every_seconds``, for the small faces; tracking carries faces
+every ``full_every_seconds``, for the small faces (which the light searches
+between follow with close looks: ``blur.closeups``); tracking carries faces
 between searches. A frame that has not changed since the last search (a static
 camera with nobody moving) is not searched again until the next full search.
 """
