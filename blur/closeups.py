@@ -25,7 +25,7 @@ _LIGHT_MIN_FACE_PX = 16
 # Windows are squares at least this big (a multiple of 32, the network's
 # step), and at least this many times the largest small face, so a face stays
 # inside its window while it moves between looks.
-_MIN_WINDOW_PX = 128
+_MIN_WINDOW_PX = 96
 _WINDOW_FACES = 2.5
 _LOOK_EVERY_SECONDS = 0.2
 _MAX_FACES = 12  # followed at once: the cost stays under a light search's
@@ -69,22 +69,23 @@ class CloseLooks:
         return found
 
     def _search_mosaic(self, image: np.ndarray, windows: list[tuple[int, int]]) -> FaceRegions:
-        """Search the windows side by side in one image, four to a row: one
+        """Search the windows side by side in one image, up to four to a row: one
         call of the network instead of one per window, which costs several
         times as much. Each face found goes back to the window its centre
         lies in, and is cut to it."""
         side = self._window_px
-        rows = -(-len(windows) // _MOSAIC_COLUMNS)
-        mosaic = np.zeros((rows * side, _MOSAIC_COLUMNS * side, 3), np.uint8)
+        columns = min(len(windows), _MOSAIC_COLUMNS)
+        rows = -(-len(windows) // columns)
+        mosaic = np.zeros((rows * side, columns * side, 3), np.uint8)
         for k, (x0, y0) in enumerate(windows):
-            row, column = divmod(k, _MOSAIC_COLUMNS)
+            row, column = divmod(k, columns)
             mosaic[row * side: (row + 1) * side, column * side: (column + 1) * side] = \
                 image[y0: y0 + side, x0: x0 + side]
         found = self._detector.detect(mosaic)
         centres = (found.xyxy[:, :2] + found.xyxy[:, 2:]) / 2
         cell = np.floor(centres / side).astype(np.int64)
-        index = cell[:, 1] * _MOSAIC_COLUMNS + cell[:, 0]
-        keep = np.flatnonzero((cell[:, 0] < _MOSAIC_COLUMNS) & (index < len(windows)))
+        index = cell[:, 1] * columns + cell[:, 0]
+        keep = np.flatnonzero((cell[:, 0] < columns) & (index < len(windows)))
         found = found.take(keep)
         corner = (cell[keep] * side).astype(np.float32)
         local = np.clip(found.xyxy - np.concatenate([corner, corner], axis=1), 0, side)

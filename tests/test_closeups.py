@@ -60,8 +60,8 @@ def test_a_small_face_is_followed_between_full_searches():
     for index in (2, 4, 6, 8):  # a look every 0.2 s, on the light searches
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
-    # one full search, then each light search and its look: one window, alone in a row of the mosaic
-    assert detector.shapes == [(1080, 1920)] + [(384, 640), (128, 512)] * 4
+    # one full search, then each light search and its look: one window, a mosaic of one
+    assert detector.shapes == [(1080, 1920)] + [(384, 640), (128, 128)] * 4
 
 
 def test_a_small_face_in_a_rotated_video_is_followed_in_stored_pixels():
@@ -73,7 +73,7 @@ def test_a_small_face_in_a_rotated_video_is_followed_in_stored_pixels():
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
     # the frame is searched upright (portrait)
-    assert detector.shapes == [(1920, 1080)] + [(640, 384), (128, 512)] * 2
+    assert detector.shapes == [(1920, 1080)] + [(640, 384), (128, 128)] * 2
 
 
 def test_a_face_the_light_search_sees_is_not_followed():
@@ -114,6 +114,17 @@ def test_windows_beyond_a_row_of_the_mosaic_come_back_to_their_places():
     found = looks.look(squares(5), 2)
     assert detector.shapes[-1] == (256, 512)  # four windows to a row
     assert sorted(found.xyxy.tolist()) == sorted([[x + 5, y + 5, x + 25, y + 25] for x, y in corners])
+
+
+def test_windows_are_smaller_where_the_light_search_sees_smaller_faces():
+    # 768x576: the light frame is 0.625 of it, so faces under 25.6 px are followed, in 96 px windows
+    detector = SquareFinder()
+    looks = CloseLooks(detector, threshold=0.12, frame_rate=10, light_scale=360 / 576)
+    image = np.random.default_rng(0).integers(0, 100, (576, 768, 3), np.uint8)
+    image[300:320, 700:720] = 255  # near the edge: its window stays inside the frame
+    looks.follow(detector.detect(image), frame_index=0)
+    assert looks.look(image, 2).xyxy.tolist() == [[700, 300, 720, 320]]
+    assert detector.shapes[-1] == (96, 96)
 
 
 def _vtest_at_1080p(frames: int) -> list[Frame]:
@@ -163,4 +174,4 @@ def test_no_close_looks_when_every_search_is_full():
     frames = _moving_square(24, 5)
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     search_frames(frames, detector, DetectSettings(light_size_px=0), info)
-    assert (128, 512) not in detector.shapes
+    assert (128, 128) not in detector.shapes
