@@ -130,7 +130,7 @@ def _detect_options(command: Callable) -> Callable:
         click.option("--full-every", "full_every_seconds", type=click.FloatRange(0, 10, min_open=True),
                      default=defaults.full_every_seconds, show_default=True, metavar="SECONDS",
                      help="Search at full resolution at least this often (and at every scene cut), for "
-                          "small faces."),
+                          "small faces; the small faces found are followed at full resolution between."),
         click.option("--precision", type=click.Choice(PRECISIONS), default=defaults.precision,
                      show_default=True,
                      help="fast: the network computes in bfloat16 on CPUs that have it (2-3x faster). "
