@@ -19,6 +19,7 @@ import numpy as np
 
 from blur.concurrency import BackgroundWorker, read_ahead
 from blur.detect import FaceDetector, build_detector
+from blur.detect.upscaled import detect_photo
 from blur.digest import sha256_of
 from blur.errors import PlanError
 from blur.media import RGB, Frame, VideoInfo, VideoReader, VideoWriter
@@ -252,7 +253,7 @@ class Redactor:
 
     def _scan_photo(self, path: Path) -> Plan:
         photo = Photo(path)
-        found = self._detect().detect(photo.image)
+        found = detect_photo(self._detect(), photo.image)
         regions = found.take(found.score >= self.settings.detect.threshold)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="photo",

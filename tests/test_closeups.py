@@ -11,30 +11,11 @@ import numpy as np
 from blur.closeups import CloseLooks
 from blur.looking import search_frames
 from blur.media import Frame, VideoInfo
-from blur.regions import FaceRegions
 from blur.settings import DetectSettings
 from tests.conftest import VIDEOS
+from tests.fakes import SquareFinder
 
 RATE = Fraction(10)
-
-
-class SquareFinder:
-    """Finds the white squares of at least 12 px in whatever image it is
-    handed, as a detector misses faces too small for it to see."""
-
-    model_ids, size_multiple = ("centerface",), 32
-
-    def __init__(self) -> None:
-        self.shapes: list[tuple[int, int]] = []
-
-    def detect(self, image: np.ndarray) -> FaceRegions:
-        self.shapes.append(image.shape[:2])
-        count, _, stats, _ = cv2.connectedComponentsWithStats((image[..., 0] > 200).astype(np.uint8))
-        boxes = [[x, y, x + w, y + h] for x, y, w, h, _ in stats[1:count].tolist() if min(w, h) >= 12]
-        return FaceRegions.build(boxes, [0.9] * len(boxes))
-
-    def close(self) -> None:
-        pass
 
 
 def _square(side_px: int, x: int, y: int, seed: int = 0) -> np.ndarray:
