@@ -228,6 +228,16 @@ def _fail(path: object, error: BaseException, debug: bool) -> None:
     click.echo(f"blur: error: {message}", err=True)
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _done(source: object, result) -> str:
+    """The line printed for each file redacted."""
+    return (f"{source} -> {result.output} ({_counted(result.frames, 'frame')}, "
+            f"{_counted(result.regions, 'face region')})")
+
+
 def _run_each(context: click.Context, items: list, work: Callable) -> None:
     """Run ``work`` on each item; one failure does not stop the others, but
     makes the exit code non-zero."""
@@ -279,7 +289,7 @@ def redact(context: click.Context, inputs: tuple[Path, ...], output: Path | None
             result = redactor.redact(job.source, job.output, force=options["force"], disclosure=_disclosure(options),
                                      workers=options["segment_workers"])
             if not context.obj["quiet"]:
-                click.echo(f"{job.source} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
+                click.echo(_done(job.source, result))
 
         _run_each(context, jobs, work)
 
@@ -326,7 +336,7 @@ def render(context: click.Context, source: Path, plan_path: Path, output: Path |
         with Redactor(_settings(options), _progress(context)) as redactor:
             result = redactor.render(path, plan, target, force=options["force"], disclosure=_disclosure(options))
         if not context.obj["quiet"]:
-            click.echo(f"{path} -> {result.output} ({result.frames} frames, {result.regions} face regions)")
+            click.echo(_done(path, result))
 
     _run_each(context, [source], work)
 
