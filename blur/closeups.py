@@ -45,7 +45,7 @@ class CloseLooks:
         self._window_px = int(-(-side // 32) * 32)
         self._boxes = np.zeros((0, 4), np.float32)
         self._misses = np.zeros(0, np.int64)
-        self._last_look: int | None = None
+        self._last_look = 0
 
     def follow(self, found: FaceRegions, frame_index: int) -> None:
         """After a full search: follow the small faces it found."""
@@ -54,7 +54,7 @@ class CloseLooks:
         self._last_look = frame_index
 
     def due(self, frame_index: int) -> bool:
-        return len(self._boxes) > 0 and self._last_look is not None and frame_index - self._last_look >= self._interval
+        return len(self._boxes) > 0 and frame_index - self._last_look >= self._interval
 
     def look(self, image: np.ndarray, frame_index: int) -> FaceRegions:
         """Search the windows around the followed faces in the full-resolution

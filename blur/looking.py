@@ -42,9 +42,9 @@ class Looker:
         self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
         self._cuts = CutDetector()
         self._still = StillDetector()
-        # Small faces are followed at full resolution between full searches (none when all are full).
+        # Small faces are followed at full resolution on the light searches (if there are any).
         self._close = None
-        if settings.light_size_px:
+        if self._schedule.has_light_searches:
             light_scale = settings.light_size_px / min(info.width, info.height)
             self._close = CloseLooks(detector, settings.threshold, float(info.frame_rate), light_scale)
 

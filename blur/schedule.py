@@ -35,6 +35,10 @@ class SearchSchedule:
         self._last_full: int | None = None
         self._shot_start = 0
 
+    @property
+    def has_light_searches(self) -> bool:
+        return self._light
+
     def search(self, frame_index: int, shot_starts: bool, still: bool) -> Search:
         if shot_starts:
             self._shot_start = frame_index

@@ -61,10 +61,10 @@ def scaled_size(width_px: int, height_px: int, short_side_px: int, multiple: int
 
 
 def detect_scaled(detector: FaceDetector, small: np.ndarray, full_size: tuple[int, int]) -> FaceRegions:
-    """Search a scaled-down copy of a frame (see ``scaled_size``); boxes come
-    back in the pixels of the frame at ``full_size`` (width, height). Faster by
-    the square of the scale, and blind to faces that become too small to see
-    at that size."""
+    """Search a scaled copy of a frame (see ``scaled_size``); boxes come back
+    in the pixels of the frame at ``full_size`` (width, height). Scaled down,
+    faster by the square of the scale and blind to faces that become too small
+    to see; scaled up, the other way round."""
     found = detector.detect(small)
     small_h, small_w = small.shape[:2]
     found.xyxy[:] *= np.array([full_size[0] / small_w, full_size[1] / small_h] * 2, np.float32)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from blur.detect import FaceDetector
+from blur.detect import FaceDetector, detect_scaled
 from blur.regions import FaceRegions
 
 _FACTOR = 2
@@ -31,8 +31,7 @@ def detect_photo(detector: FaceDetector, image: np.ndarray) -> FaceRegions:
     if height_px * width_px > _MAX_PIXELS:
         return found
     enlarged = cv2.resize(image, (width_px * _FACTOR, height_px * _FACTOR), interpolation=cv2.INTER_LINEAR)
-    small = detector.detect(enlarged)
-    small.xyxy[:] /= _FACTOR
+    small = detect_scaled(detector, enlarged, (width_px, height_px))
     sides = (small.xyxy[:, 2:] - small.xyxy[:, :2]).max(axis=1)
     small = small.take(np.flatnonzero((sides < _SMALL_FACE_PX) & (small.score >= _MIN_SCORE)))
     # both kept where they overlap: a tighter box from the enlarged search must not replace a fuller one
