@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import numpy as np
+
 from blur.closeups import CloseLooks
 from blur.detect import FaceDetector, detect_scaled, scaled_size
 from blur.detect.tiling import merge_overlapping
@@ -21,11 +23,15 @@ from blur.settings import DetectSettings
 @dataclass
 class Found:
     """Per frame: candidates (stored pixels, before tracking); frames where a
-    shot starts; how each frame was searched (F full, L light, - not)."""
+    shot starts; how each frame was searched (F full, L light, - not). And
+    the thumbnails of the first and last frames (``blur.scenes``), to find a
+    cut where two searched stretches of one video meet."""
 
     detections: list[FaceRegions]
     cuts: list[int]
     searches: str
+    first_thumbnail: np.ndarray | None = None
+    last_thumbnail: np.ndarray | None = None
 
 
 _SEARCH_CODES = {Search.FULL: "F", Search.LIGHT: "L", Search.NONE: "-"}
@@ -42,6 +48,7 @@ class Looker:
         self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
         self._cuts = CutDetector()
         self._still = StillDetector()
+        self.last_thumbnail: np.ndarray | None = None  # of the frame looked at last
         # Small faces are followed at full resolution on the light searches (if there are any).
         self._close = None
         if self._schedule.has_light_searches:
@@ -51,7 +58,7 @@ class Looker:
     def look(self, frame: Frame) -> tuple[FaceRegions, bool, str]:
         """The candidates found in the frame (stored pixels), whether a shot
         starts there, and how it was searched (F full, L light, - not)."""
-        thumb = thumbnail(frame.luma_or_rgb())
+        thumb = self.last_thumbnail = thumbnail(frame.luma_or_rgb())
         is_cut = self._cuts.is_cut(thumb)
         search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
         if search is not Search.NONE:
@@ -86,12 +93,15 @@ def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: Det
     """Search every frame as scheduled (the first frame given starts a shot)."""
     looker = Looker(detector, settings, info)
     detections, cuts, searches = [], [], []
+    first_thumbnail = None
     for frame in frames:
         found, is_cut, search = looker.look(frame)
+        if first_thumbnail is None:
+            first_thumbnail = looker.last_thumbnail
         detections.append(found)
         if is_cut:
             cuts.append(frame.index)
         searches.append(search)
         if progress is not None:
             progress.advance(1)
-    return Found(detections, cuts, "".join(searches))
+    return Found(detections, cuts, "".join(searches), first_thumbnail, looker.last_thumbnail)

@@ -26,6 +26,12 @@ def thumbnail(image: np.ndarray) -> np.ndarray:
     return cv2.resize(sampled, _THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
 
 
+def cut_between(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether the picture cuts to a new shot between two frames'
+    thumbnails."""
+    return float(np.abs(after - before).mean()) > _CUT_DIFFERENCE
+
+
 class CutDetector:
     """Fed thumbnails in order; says which frames start a new shot."""
 
@@ -34,9 +40,7 @@ class CutDetector:
 
     def is_cut(self, thumb: np.ndarray) -> bool:
         previous, self._previous = self._previous, thumb
-        if previous is None:
-            return False
-        return float(np.abs(thumb - previous).mean()) > _CUT_DIFFERENCE
+        return previous is not None and cut_between(previous, thumb)
 
 
 class StillDetector:

@@ -5,13 +5,14 @@ Only the search is split. Tracking runs afterwards over the whole video, so
 tracks are linked across segment boundaries as if the video had been read in
 one go, and the render (encode, audio copied untouched) stays one pass with
 no seam to hide. The first frame of each segment gets a full search, as the
-first frame of a shot does.
+first frame of a shot does; a cut where two segments meet is found from the
+last frame of one and the first of the next.
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from blur.errors import InputError
@@ -19,6 +20,7 @@ from blur.looking import Found, search_frames
 from blur.media import VideoInfo, VideoReader
 from blur.parallel import open_executor
 from blur.regions import FaceRegions
+from blur.scenes import cut_between
 from blur.settings import Settings
 
 # Segments shorter than this many frames are not worth a process.
@@ -62,15 +64,15 @@ def _detector(settings: Settings):
     return _DETECTORS[key]
 
 
-def search_segment(path: str, settings_data: dict, segment: Segment) -> tuple[list, list[int], str]:
-    """Runs in a worker: the segment's candidates as plain arrays, its cuts
-    and its search codes."""
+def search_segment(path: str, settings_data: dict, segment: Segment) -> tuple[list, Found]:
+    """Runs in a worker: the segment's candidates as plain arrays, and the
+    rest of what its search found (without the candidates)."""
     settings = Settings.from_dict(settings_data)
     with VideoReader(Path(path)) as reader:
         frames = reader.frames_between(segment.first_index, segment.start_pts, segment.end_pts, planar=True)
         found = search_frames(frames, _detector(settings), settings.detect, reader.info)
     arrays = [(r.xyxy, r.score) for r in found.detections]
-    return arrays, found.cuts, found.searches
+    return arrays, replace(found, detections=[])
 
 
 def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> tuple[VideoInfo, Found] | None:
@@ -86,17 +88,22 @@ def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> 
     detections: list[FaceRegions] = []
     cuts: list[int] = []
     searches = ""
+    last_thumbnail = None  # of the segment before
     try:
         with open_executor(min(workers, len(segments))) as executor:
             futures = [executor.submit(search_segment, str(path), settings.to_dict(), s) for s in segments]
             for segment, future in zip(segments, futures):
-                arrays, segment_cuts, segment_searches = future.result()
+                arrays, found = future.result()
                 if len(arrays) != segment.frame_count:
                     raise InputError(f"{path}: segment at frame {segment.first_index} decoded {len(arrays)} "
                                      f"frames, expected {segment.frame_count}")
                 detections += [FaceRegions.build(xyxy, score) for xyxy, score in arrays]
-                cuts += segment_cuts
-                searches += segment_searches
+                if last_thumbnail is not None and found.first_thumbnail is not None \
+                        and cut_between(last_thumbnail, found.first_thumbnail):
+                    cuts.append(segment.first_index)
+                cuts += found.cuts
+                searches += found.searches
+                last_thumbnail = found.last_thumbnail
                 progress.advance(segment.frame_count)
     finally:
         progress.finish()

@@ -3,10 +3,13 @@ read straight through: frame-exact joins, tracks across the boundaries."""
 
 from __future__ import annotations
 
+import av
 import numpy as np
+from skimage import data
 
 from blur.media import VideoReader
 from blur.segments import split_at_keyframes
+from tests.clips import astronaut_frame
 from tests.conftest import VIDEOS
 
 STAGE = VIDEOS / "face_recognition_short_hamilton_clip.mp4"
@@ -44,3 +47,36 @@ def test_parallel_scan_equals_the_straight_scan(redactor):
 def test_a_stream_without_timestamps_is_scanned_in_one_piece(redactor):
     raw = VIDEOS / "dlib_MOT20-08-raw_shorter.h264"
     assert len(redactor.scan(raw, workers=2).frames) == len(redactor.scan(raw).frames)
+
+
+def _two_shots(path, frames_each: int = 80):
+    """Two shots (the astronaut, then a coffee cup) meeting on a keyframe,
+    the only keyframe besides the first."""
+    import cv2
+
+    cup = cv2.resize(data.coffee(), (320, 240), interpolation=cv2.INTER_AREA)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={
+            "x264-params": f"keyint={frames_each}:min-keyint={frames_each}:scenecut=0"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for index in range(2 * frames_each):
+            image = astronaut_frame(320, 240, index) if index < frames_each else cup
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_cut_where_segments_meet_is_found(redactor, tmp_path):
+    """The cut is each segment's first or last frame, so neither segment sees
+    it: it is found from the thumbnails either side, as a straight scan
+    finds it, and no track crosses it."""
+    clip = _two_shots(tmp_path / "two_shots.mp4")
+    with VideoReader(clip) as reader:
+        segments = split_at_keyframes(*reader.presentation_times(), 2)
+    assert [s.first_index for s in segments] == [0, 80]
+    straight = redactor.scan(clip)
+    parallel = redactor.scan(clip, workers=2)
+    assert straight.cuts == parallel.cuts == [80]
+    before = {t for regions in parallel.frames[:80] for t in regions.track_id.tolist()}
+    after = {t for regions in parallel.frames[80:] for t in regions.track_id.tolist()}
+    assert before and not before & after
