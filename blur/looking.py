@@ -23,7 +23,8 @@ from blur.settings import DetectSettings
 @dataclass
 class Found:
     """Per frame: candidates (stored pixels, before tracking); frames where a
-    shot starts; how each frame was searched (F full, L light, - not). And
+    shot starts; how each frame was searched (F full, L light, C light with a
+    close look, - not). And
     the thumbnails of the first and last frames (``blur.scenes``), to find a
     cut where two searched stretches of one video meet."""
 
@@ -35,6 +36,7 @@ class Found:
 
 
 _SEARCH_CODES = {Search.FULL: "F", Search.LIGHT: "L", Search.NONE: "-"}
+CLOSE_LOOK_CODE = "C"  # a light search with a close look (``blur.closeups``)
 
 
 class Looker:
@@ -57,19 +59,20 @@ class Looker:
 
     def look(self, frame: Frame) -> tuple[FaceRegions, bool, str]:
         """The candidates found in the frame (stored pixels), whether a shot
-        starts there, and how it was searched (F full, L light, - not)."""
+        starts there, and how it was searched (F full, L light, C light with a
+        close look, - not)."""
         thumb = self.last_thumbnail = thumbnail(frame.luma_or_rgb())
         is_cut = self._cuts.is_cut(thumb)
         search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
         if search is not Search.NONE:
             self._still.searched(thumb)
-        found = to_stored(self._upright(frame, search), frame.rotation_deg, self._info.width, self._info.height)
-        return found, is_cut, _SEARCH_CODES[search]
+        found, code = self._upright(frame, search)
+        return to_stored(found, frame.rotation_deg, self._info.width, self._info.height), is_cut, code
 
-    def _upright(self, frame: Frame, search: Search) -> FaceRegions:
-        """What the search finds, in upright pixels."""
+    def _upright(self, frame: Frame, search: Search) -> tuple[FaceRegions, str]:
+        """What the search finds, in upright pixels, and its code."""
         if search is Search.NONE:
-            return FaceRegions.empty()
+            return FaceRegions.empty(), _SEARCH_CODES[search]
         if search is Search.LIGHT:
             stored_w, stored_h = frame.size
             # Scaled straight to a size the network takes: a second resampling to fit would blur small faces.
@@ -79,13 +82,13 @@ class Looker:
             upright_size = (stored_h, stored_w) if sideways else (stored_w, stored_h)
             found = detect_scaled(self._detector, small, upright_size)
             if self._close is None or not self._close.due(frame.index):
-                return found
+                return found, _SEARCH_CODES[search]
             closer = self._close.look(upright(frame.rgb(), frame.rotation_deg), frame.index)
-            return merge_overlapping(FaceRegions.concat([found, closer]), iou_threshold=0.3)
+            return merge_overlapping(FaceRegions.concat([found, closer]), iou_threshold=0.3), CLOSE_LOOK_CODE
         found = self._detector.detect(upright(frame.rgb(), frame.rotation_deg))
         if self._close is not None:
             self._close.follow(found, frame.index)
-        return found
+        return found, _SEARCH_CODES[search]
 
 
 def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings, info: VideoInfo,

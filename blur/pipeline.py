@@ -279,8 +279,8 @@ class Redactor:
 
     def _video_plan(self, path: Path, info: VideoInfo, frames: list[FaceRegions], cuts: list[int],
                     searched: str) -> Plan:
-        log.info("%s: searched %d frames in full, %d light, %d not", path,
-                 searched.count("F"), searched.count("L"), searched.count("-"))
+        log.info("%s: searched %d frames in full, %d light (%d with close looks), %d not", path, searched.count("F"),
+                 searched.count("L") + searched.count("C"), searched.count("C"), searched.count("-"))
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="video",
             width=info.width, height=info.height, frame_count=len(frames),

@@ -65,7 +65,8 @@ class Plan:
     edits: list[dict[str, Any]] = field(default_factory=list)
     # Frames where a new shot starts.
     cuts: list[int] = field(default_factory=list)
-    # How each frame was searched: F full resolution, L light, - not at all.
+    # How each frame was searched: F full resolution, L light, C light with a close
+    # look at small faces, - not at all.
     searches: str = ""
 
     def zones_at(self, frame_index: int) -> FaceRegions:
@@ -157,8 +158,8 @@ class Plan:
         if not isinstance(cuts, list) or not all(isinstance(c, int) and 0 <= c < source.frame_count for c in cuts):
             raise PlanError(f"{origin}: cuts {cuts!r} is not a list of frame numbers")
         searches = data.get("searches", "")
-        if not isinstance(searches, str) or set(searches) - set("FL-"):
-            raise PlanError(f"{origin}: searches is not a string of F, L and -")
+        if not isinstance(searches, str) or set(searches) - set("FLC-"):
+            raise PlanError(f"{origin}: searches is not a string of F, L, C and -")
         return cls(source, data.get("settings", {}), data.get("models", []), frames, zones, edits, cuts, searches)
 
     @classmethod

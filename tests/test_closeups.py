@@ -37,7 +37,7 @@ def test_a_small_face_is_followed_between_full_searches():
     frames = _moving_square(24, 10)
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     found = search_frames(frames, detector, DetectSettings(), info)
-    assert found.searches == "F-L-L-L-L-"
+    assert found.searches == "F-C-C-C-C-"
     for index in (2, 4, 6, 8):  # a look every 0.2 s, on the light searches
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
@@ -63,6 +63,7 @@ def test_a_face_the_light_search_sees_is_not_followed():
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     found = search_frames(frames, detector, DetectSettings(), info)
     assert detector.shapes == [(1080, 1920), (384, 640), (384, 640)]
+    assert found.searches == "F-L-L"
     assert all(len(found.detections[i]) == 1 for i in (0, 2, 4))
 
 

@@ -65,7 +65,7 @@ def test_edits_zones_and_cuts_survive_a_round_trip(tmp_path):
     from blur import edit
 
     plan = _plan()
-    plan.cuts, plan.searches = [2], "FL-"
+    plan.cuts, plan.searches = [2], "FLC-"
     track = edit.add_region(plan, [(0, (0, 0, 10, 10)), (2, (20, 0, 30, 10))], by="me", reason="missed")
     edit.add_zone(plan, (600, 0, 640, 40), (1, 2), label="window")
     assert edit.drop_track(plan, 1, by="me", reason="consent") == 1
@@ -77,7 +77,7 @@ def test_edits_zones_and_cuts_survive_a_round_trip(tmp_path):
     assert 1 not in loaded.track_ids()
     assert len(loaded.zones_at(0)) == 0 and np.allclose(loaded.zones_at(2).xyxy, [[600, 0, 640, 40]])
     assert [e["action"] for e in loaded.edits] == ["add-region", "add-zone", "drop-track"]
-    assert loaded.cuts == [2] and loaded.searches == "FL-"
+    assert loaded.cuts == [2] and loaded.searches == "FLC-"
 
 
 def test_version_1_plans_still_load(tmp_path):
