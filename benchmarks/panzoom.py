@@ -16,7 +16,7 @@ import av
 import cv2
 import numpy as np
 
-from scoring import COVERED_FRACTION, MAGENTA_HEX, Tally, coverage, height_bucket, redacted_mask
+from scoring import COVERED_FRACTION, MAGENTA_HEX, Tally, coverage, false_regions, height_bucket, redacted_mask
 
 WIDTH, HEIGHT, FPS, FRAMES = 1920, 1080, 30, 48
 
@@ -25,6 +25,9 @@ WIDTH, HEIGHT, FPS, FRAMES = 1920, 1080, 30, 48
 class Clip:
     path: Path
     boxes: list[list[tuple[float, float, float, float]]]  # per frame, visible face boxes (x, y, w, h)
+    # per frame, every face at least partly in the picture (clipped to it); a
+    # redacted area holding one is not a false region. None: the same as boxes.
+    present: list[list[tuple[float, float, float, float]]] | None = None
 
 
 def _window(t: float, photo_w: int, photo_h: int) -> tuple[float, float, float]:
@@ -51,7 +54,7 @@ def build_clips(root: Path, folder: Path, count: int, frames: int = FRAMES) -> l
 def _make_clip(photo_path: Path, photo_boxes: list, path: Path, frames: int) -> Clip:
     photo = cv2.cvtColor(cv2.imread(str(photo_path)), cv2.COLOR_BGR2RGB)
     photo_h, photo_w = photo.shape[:2]
-    per_frame = []
+    per_frame, present = [], []
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=FPS, options={"crf": "18", "preset": "veryfast"})
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -60,17 +63,20 @@ def _make_clip(photo_path: Path, photo_boxes: list, path: Path, frames: int) -> 
             scale = WIDTH / width
             matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], np.float32)
             frame = cv2.warpAffine(photo, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR)
-            visible = []
+            visible, inside = [], []
             for x, y, w, h in photo_boxes:
                 bx1, by1 = (x - x0) * scale, (y - y0) * scale
                 bx2, by2 = bx1 + w * scale, by1 + h * scale
                 cx1, cy1, cx2, cy2 = max(bx1, 0), max(by1, 0), min(bx2, WIDTH), min(by2, HEIGHT)
-                if cx2 > cx1 and cy2 > cy1 and (cx2 - cx1) * (cy2 - cy1) >= 0.5 * (bx2 - bx1) * (by2 - by1):
-                    visible.append((cx1, cy1, cx2 - cx1, cy2 - cy1))
+                if cx2 > cx1 and cy2 > cy1:
+                    inside.append((cx1, cy1, cx2 - cx1, cy2 - cy1))
+                    if (cx2 - cx1) * (cy2 - cy1) >= 0.5 * (bx2 - bx1) * (by2 - by1):
+                        visible.append(inside[-1])
             per_frame.append(visible)
+            present.append(inside)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode(None))
-    return Clip(path, per_frame)
+    return Clip(path, per_frame, present)
 
 
 def _frames(path: Path):
@@ -79,20 +85,25 @@ def _frames(path: Path):
             yield frame.to_ndarray(format="rgb24")
 
 
-def score_clip(clip: Clip, command: list[str], options: list[str], folder: Path, tally: Tally) -> tuple[float, int]:
+def score_clip(clip: Clip, command: list[str], options: list[str], folder: Path, tally: Tally
+               ) -> tuple[float, int, int]:
     """Redact a clip with the CLI and tally each face-frame; returns seconds
-    taken and frames."""
+    taken, frames, and false regions summed over the frames (connected
+    redacted areas holding no annotated face centre, as for photos)."""
     folder.mkdir(parents=True, exist_ok=True)
     output = folder / clip.path.name
     started = time.perf_counter()
     subprocess.run([*command, str(clip.path), "-o", str(output), "--force", "--mode", "solid",
                     "--color", MAGENTA_HEX, *options], check=True)
     seconds = time.perf_counter() - started
-    for boxes, before, after in zip(clip.boxes, _frames(clip.path), _frames(output)):
+    false_total = 0
+    for boxes, present, before, after in zip(clip.boxes, clip.present or clip.boxes, _frames(clip.path),
+                                             _frames(output)):
         mask = redacted_mask(before, after)
+        false_total += false_regions(mask, present)
         for box in boxes:
             hit = coverage(mask, box) >= COVERED_FRACTION
             tally.add(height_bucket(box[3]), hit)
             if box[3] >= 20:
                 tally.add(">=20 px", hit)
-    return seconds, len(clip.boxes)
+    return seconds, len(clip.boxes), false_total
