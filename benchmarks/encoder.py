@@ -41,6 +41,7 @@ def transcode(source: Path, target: Path, preset: str, crf: int) -> float:
         stream = out.add_stream("libx264", rate=stream_in.average_rate or 25,
                                 options={"preset": preset, "crf": str(crf)})
         stream.width, stream.height, stream.pix_fmt = stream_in.width, stream_in.height, "yuv420p"
+        stream.codec_context.thread_type = "FRAME"  # as blur's own encoder, and the ffmpeg command line
         for frame in inp.decode(stream_in):
             frame.pict_type = 0
             out.mux(stream.encode(frame))
