@@ -49,7 +49,8 @@ CCTV_EVENTS = {"Shoppers", "Meeting", "Group", "Traffic"}
 SETUPS = {
     "blur (default)": [],
     "baseline: CenterFace 0.2 per frame": ["--detector", "centerface", "--threshold", "0.2", "--mask-scale", "1.3",
-                                            "--no-track", "--detect-every", "1", "--light-size", "0", "--precision", "exact"],
+                                            "--no-track", "--detect-every", "1", "--light-size", "0",
+                                            "--precision", "exact", "--no-enlarge-photos"],
 }
 
 

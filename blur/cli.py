@@ -83,7 +83,7 @@ def _settings(options: dict) -> Settings:
                                 weak_threshold=options["weak_threshold"], every_frames=options["every_frames"],
                                 light_size_px=options["light_size_px"],
                                 full_every_seconds=options["full_every_seconds"],
-                                precision=options["precision"])
+                                precision=options["precision"], enlarge_photos=options["enlarge_photos"])
         track = TrackSettings(enabled=not options["no_track"], pad_seconds=options["pad_seconds"],
                               max_gap_seconds=options["max_gap_seconds"])
     if "mode" in options:
@@ -135,6 +135,9 @@ def _detect_options(command: Callable) -> Callable:
                      show_default=True,
                      help="fast: the network computes in bfloat16 on CPUs that have it (2-3x faster). "
                           "exact: float32 everywhere, the same results on every machine."),
+        click.option("--enlarge-photos/--no-enlarge-photos", default=defaults.enlarge_photos, show_default=True,
+                     help="Also search each photo at twice its size, for faces under 20 px (about 3x the time; "
+                          "photos over 4 megapixels are not enlarged)."),
         click.option("--pad", "pad_seconds", type=click.FloatRange(0, 10), default=track.pad_seconds,
                      show_default=True, metavar="SECONDS",
                      help="Also redact each face this long before it is first and after it is last detected. "

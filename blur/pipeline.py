@@ -253,7 +253,11 @@ class Redactor:
 
     def _scan_photo(self, path: Path) -> Plan:
         photo = Photo(path)
-        found = detect_photo(self._detect(), photo.image)
+        detector = self._detect()
+        if self.settings.detect.enlarge_photos:
+            found = detect_photo(detector, photo.image)
+        else:
+            found = detector.detect(photo.image)
         regions = found.take(found.score >= self.settings.detect.threshold)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="photo",

@@ -8,7 +8,8 @@ from PIL import Image
 
 from blur.detect import build_detector
 from blur.detect.upscaled import detect_photo
-from blur.settings import DetectSettings
+from blur.pipeline import Redactor
+from blur.settings import DetectSettings, Settings
 from tests.conftest import WIDER
 from tests.fakes import SquareFinder
 from tests.test_detect import _faces_hit
@@ -54,3 +55,17 @@ def test_more_small_faces_of_a_real_crowd_photo_are_found(wider_boxes):
     alone_hits = _faces_hit(alone.take(alone.score >= 0.12), truth)
     both_hits = _faces_hit(both.take(both.score >= 0.12), truth)
     assert both_hits >= 1.3 * alone_hits and both_hits >= 150, (alone_hits, both_hits)
+
+
+def test_the_enlarged_search_can_be_turned_off(tmp_path):
+    path = tmp_path / "squares.png"
+    Image.fromarray(_photo(800, 600)).save(path)
+    boxes = {}
+    for enlarge in (True, False):
+        with Redactor(Settings(detect=DetectSettings(enlarge_photos=enlarge))) as redactor:
+            redactor._detector = SquareFinder()
+            plan = redactor.scan(path)
+            boxes[enlarge] = sorted(plan.frames[0].xyxy.tolist())
+            assert plan.settings["detect"]["enlarge_photos"] is enlarge
+    assert np.allclose(boxes[True], [[200, 100, 208, 108], [400, 300, 440, 340]], atol=1)
+    assert boxes[False] == [[400, 300, 440, 340]]
