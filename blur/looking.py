@@ -24,9 +24,9 @@ from blur.settings import DetectSettings
 class Found:
     """Per frame: candidates (stored pixels, before tracking); frames where a
     shot starts; how each frame was searched (F full, L light, C light with a
-    close look, - not). And
-    the thumbnails of the first and last frames (``blur.scenes``), to find a
-    cut where two searched stretches of one video meet."""
+    close look, - not). And the thumbnails of the first and last frames
+    (``blur.scenes``), to find a cut where two searched stretches of one video
+    meet."""
 
     detections: list[FaceRegions]
     cuts: list[int]
