@@ -33,6 +33,9 @@ def _run(settings: DetectSettings, short_side_px: int, frames: int, cuts=(), sti
      [F, N, N, N, N, N, N, N, N, N, F, N]),
     # a frame barely bigger than the light size is searched in full
     (DetectSettings(every_frames=2), 400, (), (), [F, N, F, N, F]),
+    # and so is 576p, where light searches and close looks cost as much as full searches; 720p is not
+    (DetectSettings(every_frames=2), 576, (), (), [F, N, F, N, F]),
+    (DetectSettings(every_frames=2), 720, (), (), [F, N, L, N, L]),
     # light searches off, every frame: the per-frame baseline
     (DetectSettings(every_frames=1, light_size_px=0), 1080, (), (), [F, F, F, F]),
 ])
