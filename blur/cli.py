@@ -126,7 +126,8 @@ def _detect_options(command: Callable) -> Callable:
         click.option("--light-size", "light_size_px", type=click.IntRange(0, 4320), default=defaults.light_size_px,
                      show_default=True, metavar="PX",
                      help="Most video searches are light: on the frame scaled down so its shorter side is "
-                          "PX. 0 searches at full resolution every time (slow)."),
+                          "PX (videos under 1.7 times PX are searched in full, as cheaply). 0 searches at full "
+                          "resolution every time (slow)."),
         click.option("--full-every", "full_every_seconds", type=click.FloatRange(0, 10, min_open=True),
                      default=defaults.full_every_seconds, show_default=True, metavar="SECONDS",
                      help="Search at full resolution at least this often (and at every scene cut), for "

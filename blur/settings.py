@@ -84,7 +84,8 @@ class DetectSettings:
     light_size_px: in videos, most searches are light: on the frame scaled
         down so its shorter side is this long. Faces big enough to see there
         are found as surely, for a fraction of the cost; 0 searches at full
-        resolution every time.
+        resolution every time, as does a video whose shorter side is under
+        about 1.7 times this (``blur.schedule``).
     full_every_seconds: in videos, a full-resolution look is taken at least
         this often, and on the first frame of every shot, for small faces;
         tracking carries them between. Lower is slower and safer.
