@@ -15,7 +15,6 @@ benchmarks/results/cpu_parts.md.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,22 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from panzoom import build_clips  # noqa: E402
-from speed import _TRANSCODE, DATA, scaled_loop  # noqa: E402
+from speed import _TRANSCODE, DATA, measure, scaled_loop  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cpu_parts.md"
-_CPU = """
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(usage.ru_utime + usage.ru_stime)
-"""
 
 
 def transcode_cpu(clip: Path, scratch: Path) -> float:
-    result = subprocess.run([sys.executable, "-c", _CPU, sys.executable, "-c", _TRANSCODE, str(clip),
-                             str(scratch / "transcode.mp4"), "veryfast", "18"], check=True, capture_output=True,
-                            text=True)
-    return float(result.stdout.strip().splitlines()[-1])
+    run = measure([sys.executable, "-c", _TRANSCODE, str(clip), str(scratch / "transcode.mp4"), "veryfast", "18"])
+    return run["cpu_seconds"]
 
 
 def parts(clip: Path) -> tuple[int, Counter, Counter]:

@@ -50,7 +50,9 @@ class Looker:
         self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
         self._cuts = CutDetector()
         self._still = StillDetector()
-        self.last_thumbnail: np.ndarray | None = None  # of the frame looked at last
+        # of the first frame looked at, and the last (``blur.scenes.thumbnail``)
+        self.first_thumbnail: np.ndarray | None = None
+        self.last_thumbnail: np.ndarray | None = None
         # Small faces are followed at full resolution on the light searches (if there are any).
         self._close = None
         if self._schedule.has_light_searches:
@@ -62,6 +64,8 @@ class Looker:
         starts there, and how it was searched (F full, L light, C light with a
         close look, - not)."""
         thumb = self.last_thumbnail = thumbnail(frame.luma_or_rgb())
+        if self.first_thumbnail is None:
+            self.first_thumbnail = thumb
         is_cut = self._cuts.is_cut(thumb)
         search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
         if search is not Search.NONE:
@@ -96,15 +100,12 @@ def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: Det
     """Search every frame as scheduled (the first frame given starts a shot)."""
     looker = Looker(detector, settings, info)
     detections, cuts, searches = [], [], []
-    first_thumbnail = None
     for frame in frames:
         found, is_cut, search = looker.look(frame)
-        if first_thumbnail is None:
-            first_thumbnail = looker.last_thumbnail
         detections.append(found)
         if is_cut:
             cuts.append(frame.index)
         searches.append(search)
         if progress is not None:
             progress.advance(1)
-    return Found(detections, cuts, "".join(searches), first_thumbnail, looker.last_thumbnail)
+    return Found(detections, cuts, "".join(searches), looker.first_thumbnail, looker.last_thumbnail)
