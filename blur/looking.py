@@ -24,15 +24,15 @@ from blur.settings import DetectSettings
 class Found:
     """Per frame: candidates (stored pixels, before tracking); frames where a
     shot starts; how each frame was searched (F full, L light, C light with a
-    close look, - not). And the thumbnails of the first and last frames
-    (``blur.scenes``), to find a cut where two searched stretches of one video
-    meet."""
+    close look, - not). And the thumbnail of the first frame and the cut
+    detector as the last frame left it (``blur.scenes``), to find a cut where
+    two searched stretches of one video meet."""
 
     detections: list[FaceRegions]
     cuts: list[int]
     searches: str
     first_thumbnail: np.ndarray | None = None
-    last_thumbnail: np.ndarray | None = None
+    cuts_after: CutDetector | None = None
 
 
 _SEARCH_CODES = {Search.FULL: "F", Search.LIGHT: "L", Search.NONE: "-"}
@@ -48,11 +48,10 @@ class Looker:
         self._info = info
         self._light_size_px = settings.light_size_px
         self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
-        self._cuts = CutDetector()
+        self.cuts = CutDetector()
         self._still = StillDetector()
-        # of the first frame looked at, and the last (``blur.scenes.thumbnail``)
+        # of the first frame looked at (``blur.scenes.thumbnail``)
         self.first_thumbnail: np.ndarray | None = None
-        self.last_thumbnail: np.ndarray | None = None
         # Small faces are followed at full resolution on the light searches (if there are any).
         self._close = None
         if self._schedule.has_light_searches:
@@ -63,11 +62,14 @@ class Looker:
         """The candidates found in the frame (stored pixels), whether a shot
         starts there, and how it was searched (F full, L light, C light with a
         close look, - not)."""
-        thumb = self.last_thumbnail = thumbnail(frame.luma_or_rgb())
-        if self.first_thumbnail is None:
+        thumb = thumbnail(frame.luma_or_rgb())
+        first = self.first_thumbnail is None
+        if first:
             self.first_thumbnail = thumb
-        is_cut = self._cuts.is_cut(thumb)
-        search = self._schedule.search(frame.index, is_cut, self._still.is_still(thumb))
+        is_cut = self.cuts.is_cut(thumb)
+        # The search rhythm starts again on the first frame: where a segment
+        # of a video starts on a cut, its searches are the straight scan's.
+        search = self._schedule.search(frame.index, is_cut or first, self._still.is_still(thumb))
         if search is not Search.NONE:
             self._still.searched(thumb)
         found, code = self._upright(frame, search)
@@ -108,4 +110,4 @@ def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: Det
         searches.append(search)
         if progress is not None:
             progress.advance(1)
-    return Found(detections, cuts, "".join(searches), looker.first_thumbnail, looker.last_thumbnail)
+    return Found(detections, cuts, "".join(searches), looker.first_thumbnail, looker.cuts)

@@ -20,7 +20,6 @@ from blur.looking import Found, search_frames
 from blur.media import VideoInfo, VideoReader
 from blur.parallel import open_executor
 from blur.regions import FaceRegions
-from blur.scenes import cut_between
 from blur.settings import Settings
 
 # Segments shorter than this many frames are not worth a process.
@@ -88,7 +87,7 @@ def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> 
     detections: list[FaceRegions] = []
     cuts: list[int] = []
     searches = ""
-    last_thumbnail = None  # of the segment before
+    cuts_before = None  # the cut detector as the segment before left it
     try:
         with open_executor(min(workers, len(segments))) as executor:
             futures = [executor.submit(search_segment, str(path), settings.to_dict(), s) for s in segments]
@@ -98,12 +97,12 @@ def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> 
                     raise InputError(f"{path}: segment at frame {segment.first_index} decoded {len(arrays)} "
                                      f"frames, expected {segment.frame_count}")
                 detections += [FaceRegions.build(xyxy, score) for xyxy, score in arrays]
-                if last_thumbnail is not None and found.first_thumbnail is not None \
-                        and cut_between(last_thumbnail, found.first_thumbnail):
+                if cuts_before is not None and found.first_thumbnail is not None \
+                        and cuts_before.is_cut(found.first_thumbnail):
                     cuts.append(segment.first_index)
                 cuts += found.cuts
                 searches += found.searches
-                last_thumbnail = found.last_thumbnail
+                cuts_before = found.cuts_after
                 progress.advance(segment.frame_count)
     finally:
         progress.finish()

@@ -62,6 +62,20 @@ def test_cut_detector():
         False, False, False, True, False]
 
 
+@pytest.mark.parametrize(("name", "cuts"), [
+    # a stage: cuts between the performer and the audience, both dark, and hand-held moves within
+    ("face_recognition_short_hamilton_clip.mp4", [20, 82, 211]),
+    # a camera on a moving car: fast, steady change and no cut
+    ("dlib_MOT17-13-SDP-raw.h265", []),
+])
+def test_cut_detector_on_real_footage(name, cuts):
+    from blur.media import VideoReader
+
+    detector = CutDetector()
+    with VideoReader(VIDEOS / name) as reader:
+        assert [f.index for f in reader.frames(planar=True) if detector.is_cut(thumbnail(f.luma_or_rgb()))] == cuts
+
+
 def test_still_detector_sees_a_small_face_move():
     """A static camera's frame is still until anything face-sized changes."""
     rng = np.random.default_rng(1)
