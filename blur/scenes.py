@@ -23,6 +23,11 @@ _JUMP_RATIO = 4.0
 _MIN_JUMP = 15.0
 _RECENT_FRAMES = 5
 _QUIET_DIFFERENCE = 2.0  # the mean taken for a still picture, so noise cannot make a jump
+# No cut within this many frames of the last: a camera flash jumps there and
+# back, and a one-frame shot would keep tracks from bridging the flash frame.
+# Its first jump still starts a shot, so the faces after it are padded back
+# over the flash.
+_MIN_SHOT_FRAMES = 5
 # Largest change of any thumbnail cell (0-255; a cell is about 30 px square at
 # 1080p) below which a frame counts as unchanged. A 10 px face moving into a
 # cell changes it by about 10; sensor noise averages out well below 3.
@@ -45,6 +50,7 @@ class CutDetector:
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
         self._recent: deque[float] = deque(maxlen=_RECENT_FRAMES)
+        self._since_cut = _MIN_SHOT_FRAMES
 
     def is_cut(self, thumb: np.ndarray) -> bool:
         previous, self._previous = self._previous, thumb
@@ -53,9 +59,12 @@ class CutDetector:
         difference = float(np.abs(thumb - previous).mean())
         usual = max(_QUIET_DIFFERENCE, sum(self._recent) / len(self._recent)) if self._recent else None
         self._recent.append(difference)
-        if difference > _CUT_DIFFERENCE:
-            return True
-        return usual is not None and difference >= max(_MIN_JUMP, _JUMP_RATIO * usual)
+        self._since_cut += 1
+        jumped = usual is not None and difference >= max(_MIN_JUMP, _JUMP_RATIO * usual)
+        if self._since_cut < _MIN_SHOT_FRAMES or not (difference > _CUT_DIFFERENCE or jumped):
+            return False
+        self._since_cut = 0
+        return True
 
 
 class StillDetector:

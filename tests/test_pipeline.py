@@ -62,6 +62,19 @@ def test_cut_detector():
         False, False, False, True, False]
 
 
+def test_a_camera_flash_starts_one_shot_not_two():
+    """The flash frame starts a shot (the faces after it are padded back over
+    it); the picture coming back is not another cut, which would leave the
+    flash frame a shot of its own that no track reaches."""
+    from skimage import data
+
+    scene = data.astronaut()[::2, ::2]
+    flash = np.clip(scene.astype(int) + 120, 0, 255).astype(np.uint8)
+    cuts = CutDetector()
+    frames = [scene] * 6 + [flash] + [scene] * 6
+    assert [index for index, f in enumerate(frames) if cuts.is_cut(thumbnail(f))] == [6]
+
+
 @pytest.mark.parametrize(("name", "cuts"), [
     # a stage: cuts between the performer and the audience, both dark, and hand-held moves within
     ("face_recognition_short_hamilton_clip.mp4", [20, 82, 211]),
