@@ -77,7 +77,7 @@ def parts(clip: Path) -> tuple[int, Counter, Counter]:
             Frame.rgb, looking.thumbnail = original_rgb, original_thumbnail
         cuts = {frame.index for frame, (_, is_cut, _) in zip(frames, found) if is_cut}
         started = time.process_time()
-        final = track_all(redactor._tracker(info.frame_rate), [regions for regions, _, _ in found], cuts)
+        final = track_all(redactor._tracker(info), [regions for regions, _, _ in found], cuts)
         cpu["tracking"] = time.process_time() - started
     started = time.process_time()
     for frame, regions in zip(frames, final):

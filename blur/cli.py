@@ -142,11 +142,12 @@ def _detect_options(command: Callable) -> Callable:
         click.option("--pad", "pad_seconds", type=click.FloatRange(0, 10), default=track.pad_seconds,
                      show_default=True, metavar="SECONDS",
                      help="Also redact each face this long before it is first and after it is last detected. "
-                          "At least the full-search interval (--full-every), which small faces may go unseen for."),
+                          "At least the longest a face may go unsearched: the full-search interval (--full-every) "
+                          "where there are light searches, half of it in videos searched in full."),
         click.option("--max-gap", "max_gap_seconds", type=click.FloatRange(0, 10), default=track.max_gap_seconds,
                      show_default=True, metavar="SECONDS",
                      help="Fill gaps in a face's track up to this long by interpolation. At least twice the "
-                          "full-search interval (--full-every)."),
+                          "longest a face may go unsearched (see --pad)."),
         click.option("--no-track", is_flag=True,
                      help="Per-frame detections only: no gap filling, no padding. For comparison; "
                           "faces the detector blinks on are then left visible for that frame."),

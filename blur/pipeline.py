@@ -31,6 +31,7 @@ from blur.record import Disclosure, build_record, write_record
 from blur.redact import LAYOUTS
 from blur.regions import SOURCE_CODES, FaceRegions
 from blur.looking import Looker, search_frames
+from blur.schedule import SearchSchedule
 from blur.segments import scan_in_segments
 from blur.settings import RedactSettings, Settings, TrackSettings
 from blur.track import Tracker, track_all
@@ -278,7 +279,7 @@ class Redactor:
                                           self.settings.detect, info, self._progress)
                 finally:
                     self._progress.finish()
-        frames = track_all(self._tracker(info.frame_rate), found.detections, set(found.cuts))
+        frames = track_all(self._tracker(info), found.detections, set(found.cuts))
         return self._video_plan(path, info, frames, found.cuts, found.searches)
 
     def _video_plan(self, path: Path, info: VideoInfo, frames: list[FaceRegions], cuts: list[int],
@@ -293,21 +294,23 @@ class Redactor:
         return Plan(source, self.settings.to_dict(), self._model_records(), frames,
                     cuts=sorted(cuts), searches=searched)
 
-    def _tracker(self, frame_rate: Fraction) -> Tracker:
+    def _tracker(self, info: VideoInfo) -> Tracker:
         """Confirms weak hits that persist, then links, fills gaps and pads."""
         detect = self.settings.detect
         # Searching every n-th frame sees a steady face n times less often.
         needed = max(2, -(-detect.confirm_frames // detect.every_frames))
-        return Tracker(detect.threshold, needed, frame_rate, self._track_settings(frame_rate))
+        return Tracker(detect.threshold, needed, info.frame_rate, self._track_settings(info))
 
-    def _track_settings(self, frame_rate: Fraction) -> TrackSettings:
-        """Tracking that bridges the frames the schedule does not search: a
-        small face may be seen only by full searches, so gaps of up to two
-        full-search intervals are filled, and padding reaches the next one."""
-        track, detect = self.settings.track, self.settings.detect
+    def _track_settings(self, info: VideoInfo) -> TrackSettings:
+        """Tracking that bridges the frames the schedule does not search for
+        a face (a small face may be seen only by full searches, a still
+        picture is searched less often): gaps of up to twice the longest such
+        stretch are filled, and padding covers one."""
+        track = self.settings.track
         if not track.enabled:
             return track
-        longest_s = max(float(detect.every_frames / frame_rate), detect.full_every_seconds)
+        schedule = SearchSchedule(self.settings.detect, info.frame_rate, min(info.width, info.height))
+        longest_s = schedule.longest_unsearched_frames / float(info.frame_rate)
         return replace(
             track,
             max_gap_seconds=min(10.0, max(track.max_gap_seconds, 2 * longest_s)),
@@ -411,7 +414,7 @@ class Redactor:
         make."""
         with VideoReader(path) as reader:
             info = reader.info
-            tracker = self._tracker(info.frame_rate)
+            tracker = self._tracker(info)
             # Frames waiting in the decoder's, the scanner's and the encoder's queues, and in tracking.
             held = tracker.longest_hold + 3 * 8
             share = held * reader.frame_bytes(planar=True) <= SHARED_FRAMES_BYTES

@@ -31,6 +31,11 @@ def _run(settings: DetectSettings, short_side_px: int, frames: int, cuts=(), sti
     # unchanged frames are not searched, but full searches still come
     (DetectSettings(every_frames=1, full_every_seconds=1.0), 1080, (), set(range(1, 20)),
      [F, N, N, N, N, N, N, N, N, N, F, N]),
+    # where every search is full, unchanged frames are searched again after half the full interval
+    (DetectSettings(every_frames=1, full_every_seconds=1.0), 480, (), set(range(1, 20)),
+     [F, N, N, N, N, F, N, N, N, N, F, N, N, N, N, F]),
+    (DetectSettings(every_frames=2, full_every_seconds=1.0), 480, (), set(range(1, 20)),
+     [F, N, N, N, F, N, N, N, F, N, F, N, N, N, F]),
     # a frame barely bigger than the light size is searched in full
     (DetectSettings(every_frames=2), 400, (), (), [F, N, F, N, F]),
     # and so is 576p, where light searches and close looks cost as much as full searches; 720p is not
@@ -71,3 +76,40 @@ def test_a_light_search_scales_the_frame_straight_to_a_size_the_network_reads(ro
     assert recorder.shapes == expected
     centre = found.detections[2].xyxy[0].reshape(2, 2).mean(axis=0)
     assert np.allclose(centre, [stored[1] / 2, stored[0] / 2], atol=2)
+
+
+def _still_room_with_a_late_face(path, frames: int = 75, appears: int = 40):
+    """A still 25 fps picture (a smooth wall) where a white 30 px square, the
+    face for ``tests.fakes.SquareFinder``, appears at ``appears`` and stays."""
+    import av
+
+    wall = np.tile(np.linspace(40, 120, 320, dtype=np.uint8)[None, :, None], (240, 1, 3))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"crf": "10"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for index in range(frames):
+            image = wall.copy()
+            if index >= appears:
+                image[100:130, 150:180] = 255
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_small_video_is_searched_when_still_and_padded_half_a_second(monkeypatch, tmp_path):
+    """Where every search is full, a still picture is searched again after
+    half the full interval (12 frames at 25 fps) rather than a whole one, so
+    padding of half a second covers what goes unsearched: the face that
+    appears at frame 40 is covered from 13 frames before it, not 25."""
+    from blur import detect
+    from blur.pipeline import Redactor
+    from blur.settings import Settings
+
+    monkeypatch.setitem(detect.DETECTORS, "squares", "tests.fakes:square_finder")
+    clip = _still_room_with_a_late_face(tmp_path / "room.mp4")
+    with Redactor(Settings(detect=DetectSettings(detector="squares"))) as redactor:
+        plan = redactor.scan(clip)
+    searched = [index for index, code in enumerate(plan.searches) if code != "-"]
+    assert searched == [0, 12, 24, 25, 38, 40, 50, 62, 74]  # still: on the rhythm after 12 frames
+    covered = [index for index, regions in enumerate(plan.frames) if len(regions)]
+    assert covered == list(range(27, 75))
