@@ -32,6 +32,20 @@ _NEUTRAL_STREAM_TAGS = ("language",)
 
 
 @dataclass(frozen=True)
+class Colour:
+    """How a video's pixel values map to colours, in FFmpeg's codes (2 for
+    primaries, transfer and matrix, 0 for the range: not stated). The output
+    is converted and tagged the same, so players show it as they show the
+    source: a phone's HDR video (HLG on BT.2020) stays HDR, and a BT.709 one
+    does not shift colour."""
+
+    primaries: int = 2
+    transfer: int = 2
+    matrix: int = 2
+    pixel_range: int = 0  # 1 limited (16-235), 2 full (0-255)
+
+
+@dataclass(frozen=True)
 class VideoInfo:
     """What a video holds, as read from its container."""
 
@@ -41,6 +55,8 @@ class VideoInfo:
     time_base: Fraction
     frame_rate: Fraction
     frame_count: int | None  # as the container declares it; None when it does not
+    colour: Colour = Colour()
+    bits_per_sample: int = 8
 
 
 # Pixel layouts a Frame's image can have.
@@ -133,6 +149,14 @@ class _FrameClock:
         return stamped
 
 
+def _bits_per_sample(pixel_format: str | None) -> int:
+    """Bits per luma sample of a pixel format (8 when it is not known)."""
+    try:
+        return av.VideoFormat(pixel_format).components[0].bits if pixel_format else 8
+    except (ValueError, av.error.FFmpegError):
+        return 8
+
+
 def _describe(error: Exception) -> str:
     """FFmpeg's reason in words, without error numbers or repeated paths."""
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
@@ -185,6 +209,7 @@ class VideoReader:
 
     def _read_info(self) -> VideoInfo:
         stream = self._video
+        context = stream.codec_context
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
         return VideoInfo(
             path=self.path,
@@ -193,6 +218,9 @@ class VideoReader:
             time_base=stream.time_base or Fraction(1, 90000),
             frame_rate=Fraction(rate),
             frame_count=stream.frames or None,
+            colour=Colour(context.color_primaries or 2, context.color_trc or 2, context.colorspace or 2,
+                          context.color_range or 0),
+            bits_per_sample=_bits_per_sample(context.pix_fmt),
         )
 
     def frame_bytes(self, planar: bool = False) -> int:
@@ -281,6 +309,11 @@ _VIDEO_ENCODERS = {".gif": "gif", ".webm": "libvpx-vp9"}
 _AUDIO_ENCODERS = {".webm": "libopus"}
 _DEFAULT_VIDEO_ENCODER = "libx264"
 _DEFAULT_AUDIO_ENCODER = "aac"
+
+
+# FFmpeg's colour matrix codes -> the names its scaler converts with (the
+# decoder converts to RGB by the source's matrix, so the encoder must convert back by it).
+_SCALER_MATRICES = {1: "itu709", 4: "fcc", 5: "itu601", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 10: "bt2020"}
 
 
 def _pixel_format(codec: str, width: int, height: int) -> str:
@@ -413,6 +446,13 @@ class VideoWriter:
             stream.codec_context.thread_type = "FRAME"
         elif self._codec == "libvpx-vp9":
             stream.options = {"crf": str(self._settings.crf), "b": "0", "row-mt": "1"}
+        if info.bits_per_sample > 8:
+            log.info("%s: %d-bit video is written at 8 bits (few players take H.264 at more), "
+                     "tagged with its own colours", info.path, info.bits_per_sample)
+        if self._codec != "gif":
+            colour, context = info.colour, stream.codec_context
+            context.color_primaries, context.color_trc = colour.primaries, colour.transfer
+            context.colorspace, context.color_range = colour.matrix, colour.pixel_range
         if frame.rotation_deg:
             stream.set_display_rotation(frame.rotation_deg)
         stream.metadata.update(self._video_tags)
@@ -432,15 +472,29 @@ class VideoWriter:
         if self._codec == "gif":
             out = _palette_frame(frame.rgb())
         elif frame.pixel_format == I420 and self._video.pix_fmt == I420:
-            out = av.VideoFrame.from_ndarray(frame.image, format=I420)
+            out = self._tagged(av.VideoFrame.from_ndarray(frame.image, format=I420))
         else:
-            out = av.VideoFrame.from_ndarray(frame.rgb(), format=RGB)
+            out = self._tagged(self._from_rgb(frame.rgb()))
         out.pts, out.time_base, out.duration = frame.pts, frame.time_base, frame.duration
         self._mux(self._video.encode(out))
         if self._held_audio:
             held, self._held_audio = self._held_audio, []
             for packet in held:
                 self.write_audio(packet)
+
+    def _from_rgb(self, image: np.ndarray) -> av.VideoFrame:
+        """An RGB image in the output's pixel format, by the source's colour
+        matrix and range (the ones it was decoded to RGB by)."""
+        colour = self._info.colour
+        return av.VideoFrame.from_ndarray(image, format=RGB).reformat(
+            format=self._video.pix_fmt, dst_colorspace=_SCALER_MATRICES.get(colour.matrix),
+            dst_color_range=colour.pixel_range or None)
+
+    def _tagged(self, out: av.VideoFrame) -> av.VideoFrame:
+        colour = self._info.colour
+        out.color_primaries, out.color_trc = colour.primaries, colour.transfer
+        out.colorspace, out.color_range = colour.matrix, colour.pixel_range
+        return out
 
     def write_audio(self, packet: av.Packet) -> None:
         """Copy one source audio packet (re-encoding it where it must)."""

@@ -37,12 +37,16 @@ def make_clip(
     variable_rate: bool = False,
     metadata: dict[str, str] | None = None,
     codec: str = "libx264",
+    pixel_format: str | None = None,
+    colour: tuple[int, int, int, int] | None = None,
 ) -> Path:
     """An H.264 clip of the astronaut moving sideways, with a tone track.
 
     width, height: the picture as a player shows it. With a rotation the
         pixels are stored turned the other way, as a phone stores them.
     variable_rate: frame gaps alternate 1x and 3x the nominal period.
+    colour: (primaries, transfer, matrix, range) in FFmpeg's codes, tagged
+        and converted by.
     """
     turns = round(rotation / 90) % 4
     if turns % 2:
@@ -54,7 +58,12 @@ def make_clip(
             container.metadata.update(metadata)
         video = container.add_stream(codec, rate=rate)
         video.width, video.height = width, height
-        video.pix_fmt = "yuv444p" if odd else "yuv420p"
+        video.pix_fmt = pixel_format or ("yuv444p" if odd else "yuv420p")
+        if codec == "libx265":
+            video.options = {"x265-params": "log-level=error"}
+        if colour:
+            context = video.codec_context
+            context.color_primaries, context.color_trc, context.colorspace, context.color_range = colour
         video.time_base = time_base
         video.codec_context.time_base = time_base
         if rotation:
@@ -69,6 +78,10 @@ def make_clip(
             shown = astronaut_frame(*((height, width) if turns % 2 else (width, height)), index * 2)
             stored = np.ascontiguousarray(np.rot90(shown, -turns))
             frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+            if colour:
+                frame = frame.reformat(format=video.pix_fmt, dst_colorspace={1: "itu709", 9: "bt2020"}[colour[2]],
+                                       dst_color_range=colour[3])
+                frame.color_primaries, frame.color_trc, frame.colorspace, frame.color_range = colour
             frame.pts, frame.time_base = pts, time_base
             gap = period_ms * (3 if variable_rate and index % 2 else 1)
             frame.duration = gap
@@ -98,6 +111,7 @@ class VideoFacts:
     audio_codecs: tuple[str, ...]
     audio_seconds: tuple[float, ...]
     tags: dict[str, str]
+    colour: tuple[int, int, int, int]  # primaries, transfer, matrix, range (FFmpeg's codes)
 
     @property
     def frame_count(self) -> int:
@@ -109,6 +123,8 @@ def probe(path: Path) -> VideoFacts:
         stream = container.streams.video[0]
         rotation = 0
         times = []
+        context = stream.codec_context
+        colour = (context.color_primaries, context.color_trc, context.colorspace, context.color_range)
         for frame in container.decode(stream):
             if not times:
                 rotation = round(frame.rotation or 0)
@@ -132,6 +148,7 @@ def probe(path: Path) -> VideoFacts:
             audio_codecs=tuple(s.codec_context.name for s in audio),
             audio_seconds=tuple(audio_seconds),
             tags=tags,
+            colour=colour,
         )
 
 

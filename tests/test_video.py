@@ -23,6 +23,11 @@ CLIPS = {
     "variable frame rate": dict(variable_rate=True),
     "no audio": dict(audio=False),
     "NTSC rate": dict(rate=Fraction(30000, 1001)),
+    # a phone's HDR video: 10-bit HEVC, HLG on BT.2020 (written as 8-bit H.264, tagged the same)
+    "HDR (HLG, BT.2020, 10-bit HEVC)": dict(codec="libx265", pixel_format="yuv420p10le", colour=(9, 18, 9, 1)),
+    "BT.709, full range": dict(colour=(1, 1, 1, 2)),
+    # odd sizes go through RGB: converted back by the source's own matrix and range
+    "BT.709, full range, odd size": dict(width=321, height=241, colour=(1, 1, 1, 2)),
 }
 
 
@@ -43,6 +48,7 @@ def test_generated_clip_round_trip(name, tmp_path, redactor):
     assert after.rotation == before.rotation
     assert after.audio_codecs == before.audio_codecs
     assert after.audio_seconds == pytest.approx(before.audio_seconds, abs=1e-3)
+    assert after.colour == before.colour
 
     # Shown upright, the face is redacted and the far corner is untouched.
     width, height = options.get("width", 320), options.get("height", 240)
