@@ -241,8 +241,10 @@ def _counted(count: int, noun: str) -> str:
 
 def _done(source: object, result) -> str:
     """The line printed for each file redacted."""
-    return (f"{source} -> {result.output} ({_counted(result.frames, 'frame')}, "
-            f"{_counted(result.regions, 'face region')})")
+    from blur.photo import PHOTO_FORMATS
+
+    what = "photo" if Path(str(result.output)).suffix.lower() in PHOTO_FORMATS else _counted(result.frames, "frame")
+    return f"{source} -> {result.output} ({what}, {_counted(result.regions, 'face region')})"
 
 
 def _run_each(context: click.Context, items: list, work: Callable) -> None:
@@ -319,7 +321,8 @@ def scan(context: click.Context, source: Path, output: Path, **options) -> None:
             plan = redactor.scan(path, options["segment_workers"])
         plan.save(output)
         if not context.obj["quiet"]:
-            click.echo(f"{path} -> {output} ({plan.region_count()} face regions in {plan.source.frame_count} frames)")
+            click.echo(f"{path} -> {output} ({_counted(plan.region_count(), 'face region')} in "
+                       f"{'a photo' if plan.source.kind == 'photo' else _counted(plan.source.frame_count, 'frame')})")
 
     _run_each(context, [source], work)
 

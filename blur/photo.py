@@ -1,4 +1,5 @@
-"""Reading and writing photos (JPEG, PNG, WebP) with Pillow.
+"""Reading and writing photos (JPEG, PNG, WebP, TIFF, AVIF, and HEIC, as
+phones save them) with Pillow and, for HEIC, pillow-heif.
 
 The photo is turned upright from its EXIF orientation before detection, so
 faces are seen the right way up and the output needs no orientation tag.
@@ -9,6 +10,7 @@ colour profile is kept, so colours look the same.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,19 @@ from blur.errors import InputError, OutputError
 
 log = logging.getLogger(__name__)
 
-PHOTO_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+PHOTO_FORMATS = {
+    ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
+    ".avif": "AVIF", ".heic": "HEIF", ".heif": "HEIF", ".bmp": "BMP",
+}
+
+
+@lru_cache(maxsize=1)
+def _open_heif() -> None:
+    """Teach Pillow HEIC (the format phones save photos in), once, when a
+    photo is first read or written rather than when blur is imported."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
 
 
 class Photo:
@@ -30,8 +44,13 @@ class Photo:
             raise InputError(f"{path}: no such file")
         if path.stat().st_size == 0:
             raise InputError(f"{path}: file is empty (0 bytes)")
+        _open_heif()
         try:
             with Image.open(path) as opened:
+                images = getattr(opened, "n_frames", 1)
+                if images > 1:
+                    raise InputError(f"{path}: holds {images} images (pages or animation frames); blur redacts a "
+                                     "photo of one. Save each image as a photo of its own, or an animation as a video")
                 self.format = opened.format
                 self._source_info = dict(opened.info)
                 self._quantization = getattr(opened, "quantization", None)
@@ -96,6 +115,11 @@ class Photo:
         elif image_format == "WEBP":
             options["lossless"] = bool(self._source_info.get("lossless", False))
             options["quality"] = 95
+        elif image_format == "TIFF":
+            options["compression"] = "tiff_lzw"  # lossless, as photos are kept in TIFF for
+        elif image_format in ("AVIF", "HEIF"):
+            options["quality"] = 95
+        _open_heif()
         try:
             out.save(path, format=image_format, **options)
         except OSError as error:

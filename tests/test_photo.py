@@ -78,11 +78,36 @@ def test_jpeg_stays_jpeg_same_size_close_to_original(tmp_path, redactor):
     assert np.abs(corner_a - corner_b).mean() < 3
 
 
-@pytest.mark.parametrize("suffix", [".png", ".webp"])
-def test_png_and_webp_keep_their_format(suffix, tmp_path, redactor):
+FORMATS = {".png": "PNG", ".webp": "WEBP", ".tiff": "TIFF", ".avif": "AVIF", ".heic": "HEIF"}
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_other_formats_keep_their_format(suffix, tmp_path, redactor):
+    """PNG, WebP, TIFF (archives, scans), AVIF and HEIC (phones) come out in
+    their own format at their own size, faces redacted, the rest kept."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
     source = tmp_path / f"in{suffix}"
-    Image.open(WIDER / PHOTOS[1]).save(source)
+    Image.open(WIDER / PHOTOS[1]).save(source, quality=95)
     output = tmp_path / f"out{suffix}"
     redactor.redact(source, output)
-    with Image.open(output) as result:
-        assert result.format == {".png": "PNG", ".webp": "WEBP"}[suffix]
+    faces = [box for box in json.loads((WIDER / "boxes.json").read_text())[PHOTOS[1]] if box[3] >= LARGE_PX]
+    with Image.open(source) as a, Image.open(output) as b:
+        assert b.format == FORMATS[suffix] and b.size == a.size
+        before, after = np.asarray(a.convert("RGB")).astype(int), np.asarray(b.convert("RGB")).astype(int)
+    for x, y, w, h in faces:
+        assert np.abs(before[y:y + h, x:x + w] - after[y:y + h, x:x + w]).mean() > 12
+    assert np.abs(before[:40, :40] - after[:40, :40]).mean() < 3
+
+
+def test_a_photo_of_several_images_is_refused(tmp_path, redactor):
+    """Only one image would be redacted and written: the others would be
+    lost without a word."""
+    from blur.errors import InputError
+
+    source = tmp_path / "pages.tiff"
+    page = Image.open(WIDER / PHOTOS[1])
+    page.save(source, save_all=True, append_images=[page.copy()])
+    with pytest.raises(InputError, match="pages.tiff: holds 2 images"):
+        redactor.redact(source, tmp_path / "out.tiff")
