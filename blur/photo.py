@@ -55,9 +55,14 @@ class Photo:
                 self._source_info = dict(opened.info)
                 self._quantization = getattr(opened, "quantization", None)
                 self._subsampling = _jpeg_subsampling(opened)
-                upright = ImageOps.exif_transpose(opened)
+                upright = _eight_bit(ImageOps.exif_transpose(opened), path)
                 self._exif = upright.getexif()
                 self._has_alpha = "A" in upright.getbands()
+                self._grey = upright.mode in ("L", "LA")
+                if upright.mode == "CMYK":
+                    # Written as RGB: a CMYK colour profile would misdescribe it.
+                    log.info("%s: a CMYK photo is written as RGB", path)
+                    self._source_info.pop("icc_profile", None)
                 converted = upright.convert("RGBA" if self._has_alpha else "RGB")
                 converted.load()
         except UnidentifiedImageError:
@@ -95,8 +100,10 @@ class Photo:
             raise OutputError(f"{path}: cannot write a photo as {suffix!r}; use {', '.join(PHOTO_FORMATS)}")
         pixels = self.image if self._alpha is None else np.dstack([self.image, self._alpha])
         out = Image.fromarray(pixels)
-        if image_format == "JPEG" and out.mode == "RGBA":
-            out = out.convert("RGB")
+        if self._grey:
+            out = out.convert("LA" if self._has_alpha else "L")
+        if image_format == "JPEG" and out.mode in ("RGBA", "LA"):
+            out = out.convert(out.mode[0] if out.mode == "LA" else "RGB")
         options: dict[str, object] = {}
         if self._source_info.get("icc_profile"):
             options["icc_profile"] = self._source_info["icc_profile"]
@@ -124,6 +131,20 @@ class Photo:
             out.save(path, format=image_format, **options)
         except OSError as error:
             raise OutputError(f"{path}: cannot be written ({error.strerror or error})") from None
+
+
+def _eight_bit(image: Image.Image, path: Path) -> Image.Image:
+    """A 16-bit grey photo (a scan, say) as 8 bits, scaled: Pillow's own
+    conversion clips it, which turns most of the picture white."""
+    if image.mode not in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        return image
+    values = np.asarray(image).astype(np.float64)
+    if image.mode == "I" and values.max() <= 255:
+        scaled = values
+    else:
+        log.info("%s: a 16-bit photo is written at 8 bits", path)
+        scaled = values / 257
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L")
 
 
 def _jpeg_subsampling(image: Image.Image) -> int:

@@ -111,3 +111,28 @@ def test_a_photo_of_several_images_is_refused(tmp_path, redactor):
     page.save(source, save_all=True, append_images=[page.copy()])
     with pytest.raises(InputError, match="pages.tiff: holds 2 images"):
         redactor.redact(source, tmp_path / "out.tiff")
+
+
+def _grey16(image: Image.Image) -> Image.Image:
+    return Image.fromarray(np.asarray(image.convert("L")).astype(np.uint16) * 257)
+
+
+@pytest.mark.parametrize(("name", "make", "mode_out", "as_rgb"), [
+    # a 16-bit scan: scaled to 8 bits (Pillow's own conversion clips it, turning it white)
+    ("grey16.png", _grey16, "L", lambda im: np.asarray(im).astype(int) // 257),
+    ("grey.jpg", lambda im: im.convert("L"), "L", lambda im: np.asarray(im).astype(int)),
+    # print photos: written as RGB, looking as they did
+    ("print.jpg", lambda im: im.convert("CMYK"), "RGB", lambda im: np.asarray(im.convert("RGB")).astype(int)),
+])
+def test_grey_16_bit_and_cmyk_photos_look_as_they_did(name, make, mode_out, as_rgb, tmp_path, redactor):
+    source = tmp_path / name
+    make(Image.open(WIDER / PHOTOS[1])).save(source, quality=95)
+    output = tmp_path / f"out{source.suffix}"
+    redactor.redact(source, output)
+    faces = [box for box in json.loads((WIDER / "boxes.json").read_text())[PHOTOS[1]] if box[3] >= LARGE_PX]
+    with Image.open(source) as a, Image.open(output) as b:
+        assert b.mode == mode_out and b.size == a.size
+        before, after = as_rgb(a), np.asarray(b).astype(int)
+    for x, y, w, h in faces:
+        assert np.abs(before[y:y + h, x:x + w] - after[y:y + h, x:x + w]).mean() > 12
+    assert np.abs(before[:40, :40] - after[:40, :40]).mean() < 3
