@@ -1,5 +1,7 @@
-"""Reading and writing photos (JPEG, PNG, WebP, TIFF, AVIF, and HEIC, as
-phones save them) with Pillow and, for HEIC, pillow-heif.
+"""Reading and writing photos (JPEG, PNG, WebP, TIFF, AVIF, BMP, and HEIC, as
+phones save them) with Pillow and, for HEIC, pillow-heif. Each is written back
+in its own format; grey photos stay grey, 16-bit grey ones are scaled to 8
+bits and CMYK ones are written as RGB.
 
 The photo is turned upright from its EXIF orientation before detection, so
 faces are seen the right way up and the output needs no orientation tag.
@@ -123,7 +125,7 @@ class Photo:
             options["lossless"] = bool(self._source_info.get("lossless", False))
             options["quality"] = 95
         elif image_format == "TIFF":
-            options["compression"] = "tiff_lzw"  # lossless, as photos are kept in TIFF for
+            options["compression"] = "tiff_lzw"  # lossless: TIFFs are archive copies and scans
         elif image_format in ("AVIF", "HEIF"):
             options["quality"] = 95
         _open_heif()
