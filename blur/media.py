@@ -57,6 +57,7 @@ class VideoInfo:
     frame_count: int | None  # as the container declares it; None when it does not
     colour: Colour = Colour()
     bits_per_sample: int = 8
+    field_order: int = 0  # FFmpeg's code: 0 not stated, 1 progressive, 2-5 interlaced (2 and 4 top field first)
 
 
 # Pixel layouts a Frame's image can have.
@@ -221,6 +222,7 @@ class VideoReader:
             colour=Colour(context.color_primaries or 2, context.color_trc or 2, context.colorspace or 2,
                           context.color_range or 0),
             bits_per_sample=_bits_per_sample(context.pix_fmt),
+            field_order=context.field_order or 0,
         )
 
     def frame_bytes(self, planar: bool = False) -> int:
@@ -314,6 +316,10 @@ _DEFAULT_AUDIO_ENCODER = "aac"
 # FFmpeg's colour matrix codes -> the names its scaler converts with (the
 # decoder converts to RGB by the source's matrix, so the encoder must convert back by it).
 _SCALER_MATRICES = {1: "itu709", 4: "fcc", 5: "itu601", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 10: "bt2020"}
+
+
+# FFmpeg's interlaced field orders -> x264's: 2 and 4 show the top field first.
+_INTERLACED = {2: "tff=1", 3: "bff=1", 4: "tff=1", 5: "bff=1"}
 
 
 def _pixel_format(codec: str, width: int, height: int) -> str:
@@ -444,6 +450,12 @@ class VideoWriter:
             # Frame threads, as FFmpeg's own command line uses: PyAV's default,
             # slice threads, took 15% longer at 1080p and compressed a little worse.
             stream.codec_context.thread_type = "FRAME"
+            if info.field_order in _INTERLACED:
+                # Interlaced (old CCTV, broadcast) stays interlaced, in its field order, so players deinterlace it.
+                flags = av.codec.context.Flags
+                stream.codec_context.flags |= flags.interlaced_dct | flags.interlaced_me
+                stream.codec_context.field_order = info.field_order
+                stream.options = {**stream.options, "x264-params": _INTERLACED[info.field_order]}
         elif self._codec == "libvpx-vp9":
             stream.options = {"crf": str(self._settings.crf), "b": "0", "row-mt": "1"}
         if info.bits_per_sample > 8:

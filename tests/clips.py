@@ -39,6 +39,7 @@ def make_clip(
     codec: str = "libx264",
     pixel_format: str | None = None,
     colour: tuple[int, int, int, int] | None = None,
+    field_order: int | None = None,
 ) -> Path:
     """An H.264 clip of the astronaut moving sideways, with a tone track.
 
@@ -47,6 +48,8 @@ def make_clip(
     variable_rate: frame gaps alternate 1x and 3x the nominal period.
     colour: (primaries, transfer, matrix, range) in FFmpeg's codes, tagged
         and converted by.
+    field_order: encode interlaced in this field order (FFmpeg's code, 2 top
+        field first, 3 bottom).
     """
     turns = round(rotation / 90) % 4
     if turns % 2:
@@ -64,6 +67,10 @@ def make_clip(
         if colour:
             context = video.codec_context
             context.color_primaries, context.color_trc, context.colorspace, context.color_range = colour
+        if field_order:
+            video.codec_context.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
+            video.codec_context.field_order = field_order
+            video.options = {"x264-params": "tff=1" if field_order == 2 else "bff=1"}
         video.time_base = time_base
         video.codec_context.time_base = time_base
         if rotation:
@@ -112,6 +119,7 @@ class VideoFacts:
     audio_seconds: tuple[float, ...]
     tags: dict[str, str]
     colour: tuple[int, int, int, int]  # primaries, transfer, matrix, range (FFmpeg's codes)
+    field_order: int  # FFmpeg's code: 1 progressive, 2 top field first, 3 bottom first
 
     @property
     def frame_count(self) -> int:
@@ -125,6 +133,7 @@ def probe(path: Path) -> VideoFacts:
         times = []
         context = stream.codec_context
         colour = (context.color_primaries, context.color_trc, context.colorspace, context.color_range)
+        field_order = context.field_order
         for frame in container.decode(stream):
             if not times:
                 rotation = round(frame.rotation or 0)
@@ -149,6 +158,7 @@ def probe(path: Path) -> VideoFacts:
             audio_seconds=tuple(audio_seconds),
             tags=tags,
             colour=colour,
+            field_order=field_order,
         )
 
 

@@ -28,6 +28,9 @@ CLIPS = {
     "BT.709, full range": dict(colour=(1, 1, 1, 2)),
     # odd sizes go through RGB: converted back by the source's own matrix and range
     "BT.709, full range, odd size": dict(width=321, height=241, colour=(1, 1, 1, 2)),
+    # old CCTV and broadcast: interlaced, either field first (written back interlaced, players deinterlace it)
+    "interlaced, top field first": dict(field_order=2),
+    "interlaced, bottom field first": dict(field_order=3),
 }
 
 
@@ -49,6 +52,8 @@ def test_generated_clip_round_trip(name, tmp_path, redactor):
     assert after.audio_codecs == before.audio_codecs
     assert after.audio_seconds == pytest.approx(before.audio_seconds, abs=1e-3)
     assert after.colour == before.colour
+    # interlaced stays so, in its field order (progressive may be stated or not)
+    assert after.field_order == before.field_order or {after.field_order, before.field_order} <= {0, 1}
 
     # Shown upright, the face is redacted and the far corner is untouched.
     width, height = options.get("width", 320), options.get("height", 240)
