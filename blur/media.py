@@ -58,6 +58,8 @@ class VideoInfo:
     colour: Colour = Colour()
     bits_per_sample: int = 8
     field_order: int = 0  # FFmpeg's code: 0 not stated, 1 progressive, 2-5 interlaced (2 and 4 top field first)
+    # width:height of one pixel as shown (anamorphic DV and broadcast video); None: square
+    sample_aspect_ratio: Fraction | None = None
 
 
 # Pixel layouts a Frame's image can have.
@@ -223,6 +225,7 @@ class VideoReader:
                           context.color_range or 0),
             bits_per_sample=_bits_per_sample(context.pix_fmt),
             field_order=context.field_order or 0,
+            sample_aspect_ratio=stream.sample_aspect_ratio or context.sample_aspect_ratio or None,
         )
 
     def frame_bytes(self, planar: bool = False) -> int:
@@ -465,6 +468,8 @@ class VideoWriter:
             colour, context = info.colour, stream.codec_context
             context.color_primaries, context.color_trc = colour.primaries, colour.transfer
             context.colorspace, context.color_range = colour.matrix, colour.pixel_range
+        if info.sample_aspect_ratio and self._codec != "gif":
+            stream.codec_context.sample_aspect_ratio = info.sample_aspect_ratio
         if frame.rotation_deg:
             stream.set_display_rotation(frame.rotation_deg)
         stream.metadata.update(self._video_tags)

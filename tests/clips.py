@@ -40,6 +40,7 @@ def make_clip(
     pixel_format: str | None = None,
     colour: tuple[int, int, int, int] | None = None,
     field_order: int | None = None,
+    sample_aspect_ratio: Fraction | None = None,
 ) -> Path:
     """An H.264 clip of the astronaut moving sideways, with a tone track.
 
@@ -67,6 +68,8 @@ def make_clip(
         if colour:
             context = video.codec_context
             context.color_primaries, context.color_trc, context.colorspace, context.color_range = colour
+        if sample_aspect_ratio:
+            video.codec_context.sample_aspect_ratio = sample_aspect_ratio
         if field_order:
             video.codec_context.flags |= av.codec.context.Flags.interlaced_dct | av.codec.context.Flags.interlaced_me
             video.codec_context.field_order = field_order
@@ -120,6 +123,7 @@ class VideoFacts:
     tags: dict[str, str]
     colour: tuple[int, int, int, int]  # primaries, transfer, matrix, range (FFmpeg's codes)
     field_order: int  # FFmpeg's code: 1 progressive, 2 top field first, 3 bottom first
+    sample_aspect_ratio: Fraction | None  # of one pixel as shown; None: square
 
     @property
     def frame_count(self) -> int:
@@ -134,6 +138,7 @@ def probe(path: Path) -> VideoFacts:
         context = stream.codec_context
         colour = (context.color_primaries, context.color_trc, context.colorspace, context.color_range)
         field_order = context.field_order
+        sample_aspect_ratio = stream.sample_aspect_ratio
         for frame in container.decode(stream):
             if not times:
                 rotation = round(frame.rotation or 0)
@@ -159,6 +164,7 @@ def probe(path: Path) -> VideoFacts:
             tags=tags,
             colour=colour,
             field_order=field_order,
+            sample_aspect_ratio=sample_aspect_ratio,
         )
 
 

@@ -31,6 +31,8 @@ CLIPS = {
     # old CCTV and broadcast: interlaced, either field first (written back interlaced, players deinterlace it)
     "interlaced, top field first": dict(field_order=2),
     "interlaced, bottom field first": dict(field_order=3),
+    # anamorphic widescreen (PAL DV): pixels shown wider than stored
+    "anamorphic, SAR 64:45": dict(sample_aspect_ratio=Fraction(64, 45)),
 }
 
 
@@ -47,6 +49,7 @@ def test_generated_clip_round_trip(name, tmp_path, redactor):
 
     before, after = probe(source), probe(output)
     assert (after.width, after.height) == (before.width, before.height)
+    assert after.sample_aspect_ratio == before.sample_aspect_ratio
     assert after.frame_times == before.frame_times
     assert after.rotation == before.rotation
     assert after.audio_codecs == before.audio_codecs
