@@ -106,3 +106,35 @@ def test_exif_orientation_output_looks_the_same(orientation, tmp_path, redactor)
     assert result.shape == expected.shape
     unchanged = (result == expected).all(axis=2).mean()
     assert unchanged > 0.8
+
+
+def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """EXIF (little-endian TIFF) with a make in IFD0 and, in IFD1, a JPEG
+    thumbnail, as cameras and phones write one."""
+    import struct
+
+    make = b"Canon\x00"
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make), 26) + struct.pack("<I", 32)
+    ifd1 = (struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, 62)
+            + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0))
+    return b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + ifd0 + make + ifd1 + thumbnail
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_exif_thumbnail_never_survives(keep, tmp_path):
+    """The thumbnail in a photo's EXIF is an unredacted copy of it: it is
+    dropped even when the rest of the metadata is kept."""
+    import io
+
+    photo = Image.open(WIDER / "images/0--Parade/0_Parade_Parade_0_102.jpg")
+    small = io.BytesIO()
+    photo.resize((160, 120)).save(small, "JPEG", quality=80)
+    thumbnail = small.getvalue()
+    source = tmp_path / "in.jpg"
+    photo.save(source, exif=_exif_with_thumbnail(thumbnail), quality=92)
+    assert thumbnail[-500:] in source.read_bytes()
+    output = tmp_path / "out.jpg"
+    with Redactor(Settings(encode=EncodeSettings(keep_metadata=keep))) as redactor:
+        redactor.redact(source, output)
+    assert thumbnail[-500:] not in output.read_bytes()
+    assert (Image.open(output).getexif().get(0x010F) == "Canon") == keep
