@@ -192,7 +192,10 @@ class VideoReader:
         try:
             if not self._container.streams.video:
                 raise InputError(f"{path}: has no video stream")
-            self._video = self._container.streams.video[0]
+            # The main picture, as FFmpeg chooses it: not a cover image, nor a
+            # one-frame stream listed before the video.
+            self._video = self._container.streams.best("video") or self._container.streams.video[0]
+            self._warn_of_other_video()
             if self._video.codec_context is None or not self._video.codec_context.name:
                 raise InputError(f"{path}: video codec is not supported")
             self._video.thread_type = "AUTO"
@@ -201,6 +204,17 @@ class VideoReader:
         except BaseException:
             self._container.close()
             raise
+
+    def _warn_of_other_video(self) -> None:
+        """Say so when the file holds more pictures than the one redacted (a
+        second camera, say): they are left out of the output, not redacted."""
+        cover = av.stream.Disposition.attached_pic
+        others = [s for s in self._container.streams.video if s is not self._video and not s.disposition & cover]
+        if others:
+            log.warning("%s: holds %d video streams; only #%d (%s %dx%d) is redacted and written, and %s left out",
+                        self.path, len(others) + 1, self._video.index, self._video.codec_context.name,
+                        self._video.codec_context.width, self._video.codec_context.height,
+                        ", ".join(f"#{s.index}" for s in others) + (" are" if len(others) > 1 else " is"))
 
     @property
     def container_tags(self) -> dict[str, str]:

@@ -176,3 +176,29 @@ def test_planar_frames_match_rgb_frames():
         assert _mean_abs_diff(a.rgb(), b.rgb()) < 3
         assert _mean_abs_diff(a.rgb((320, 180)), b.rgb((320, 180))) < 3
         assert b.rgb((321, 181)).shape == (181, 321, 3)
+
+
+def test_the_main_video_stream_is_redacted_not_a_picture_listed_before_it(tmp_path, redactor, caplog):
+    """A one-frame picture stream ahead of the video (a cover, a second
+    camera's still) is not taken for the video; what is left out is said."""
+    import av
+
+    from tests.clips import astronaut_frame
+
+    source = tmp_path / "cover_first.mkv"
+    with av.open(str(source), "w") as container:
+        cover = container.add_stream("mjpeg")
+        cover.width, cover.height, cover.pix_fmt = 320, 240, "yuvj420p"
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        black = av.VideoFrame.from_ndarray(np.zeros((240, 320, 3), np.uint8), format="rgb24")
+        for packet in cover.encode(black.reformat(format="yuvj420p")) + cover.encode(None):
+            container.mux(packet)
+        for index in range(25):
+            frame = av.VideoFrame.from_ndarray(astronaut_frame(320, 240, 2 * index), format="rgb24")
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+    output = tmp_path / "out.mkv"
+    redactor.redact(source, output)
+    assert probe(output).frame_count == 25
+    assert "holds 2 video streams; only #1 (h264 320x240) is redacted and written, and #0 is left out" in caplog.text
