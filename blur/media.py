@@ -210,6 +210,9 @@ class VideoReader:
         second camera, say): they are left out of the output, not redacted."""
         cover = av.stream.Disposition.attached_pic
         others = [s for s in self._container.streams.video if s is not self._video and not s.disposition & cover]
+        # for the disclosure record
+        self.left_out_video = [f"#{s.index} {s.codec_context.name} {s.codec_context.width}x{s.codec_context.height}"
+                               for s in others]
         if others:
             log.warning("%s: holds %d video streams; only #%d (%s %dx%d) is redacted and written, and %s left out",
                         self.path, len(others) + 1, self._video.index, self._video.codec_context.name,

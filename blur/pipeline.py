@@ -390,6 +390,8 @@ class Redactor:
             finally:
                 self._progress.finish()
             removed = {"metadata": writer.removed_metadata, "audio": writer.audio_summary}
+            if reader.left_out_video:
+                removed["video_streams"] = reader.left_out_video
         return frames_written, removed
 
     # both ------------------------------------------------------------------
