@@ -50,7 +50,10 @@ class Photo:
         try:
             with Image.open(path) as opened:
                 images = getattr(opened, "n_frames", 1)
-                if images > 1:
+                # A JPEG's further images (MPO, from many phones and cameras: a
+                # preview, a depth map) are copies or maps of its one picture,
+                # and are not written. Other formats' are pictures of their own.
+                if images > 1 and opened.format != "MPO":
                     raise InputError(f"{path}: holds {images} images (pages or animation frames); blur redacts a "
                                      "photo of one. Save each image as a photo of its own, or an animation as a video")
                 self.format = opened.format
@@ -67,6 +70,8 @@ class Photo:
                     self._source_info.pop("icc_profile", None)
                 converted = upright.convert("RGBA" if self._has_alpha else "RGB")
                 converted.load()
+        except InputError:
+            raise
         except UnidentifiedImageError:
             raise InputError(f"{path}: not a photo blur can read") from None
         except (OSError, SyntaxError, ValueError) as error:

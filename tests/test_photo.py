@@ -109,8 +109,28 @@ def test_a_photo_of_several_images_is_refused(tmp_path, redactor):
     source = tmp_path / "pages.tiff"
     page = Image.open(WIDER / PHOTOS[1])
     page.save(source, save_all=True, append_images=[page.copy()])
-    with pytest.raises(InputError, match="pages.tiff: holds 2 images"):
+    with pytest.raises(InputError, match="^[^(]*pages.tiff: holds 2 images"):
         redactor.redact(source, tmp_path / "out.tiff")
+
+
+def test_a_phone_jpeg_with_a_preview_is_redacted_without_it(tmp_path, redactor):
+    """Many phones and cameras store a preview (or a depth map) after the
+    picture in the same JPEG (MPO). The picture is redacted and written; the
+    preview, an unredacted copy, is not."""
+    photo = Image.open(WIDER / PHOTOS[1])
+    preview = photo.resize((photo.width // 2, photo.height // 2))
+    source = tmp_path / "phone.jpg"
+    photo.save(source, format="MPO", save_all=True, append_images=[preview], quality=95)
+    assert Image.open(source).n_frames == 2
+    output = tmp_path / "out.jpg"
+    redactor.redact(source, output)
+    faces = [box for box in json.loads((WIDER / "boxes.json").read_text())[PHOTOS[1]] if box[3] >= LARGE_PX]
+    with Image.open(output) as result:
+        assert result.format == "JPEG" and getattr(result, "n_frames", 1) == 1 and result.size == photo.size
+        after = np.asarray(result.convert("RGB")).astype(int)
+    before = np.asarray(photo.convert("RGB")).astype(int)
+    for x, y, w, h in faces:
+        assert np.abs(before[y:y + h, x:x + w] - after[y:y + h, x:x + w]).mean() > 12
 
 
 def _grey16(image: Image.Image) -> Image.Image:
