@@ -195,7 +195,12 @@ class VideoReader:
             # The main picture, as FFmpeg chooses it: not a cover image, nor a
             # one-frame stream listed before the video.
             self._video = self._container.streams.best("video") or self._container.streams.video[0]
-            self._warn_of_other_video()
+            # Other pictures (a second camera, say) are left out of the output, not redacted.
+            self.left_out_video = self._other_video_streams()
+            if self.left_out_video:
+                log.warning("%s: holds %d video streams; only #%d is redacted and written, and %s left out",
+                            path, len(self.left_out_video) + 1, self._video.index,
+                            ", ".join(self.left_out_video) + (" are" if len(self.left_out_video) > 1 else " is"))
             if self._video.codec_context is None or not self._video.codec_context.name:
                 raise InputError(f"{path}: video codec is not supported")
             self._video.thread_type = "AUTO"
@@ -205,19 +210,12 @@ class VideoReader:
             self._container.close()
             raise
 
-    def _warn_of_other_video(self) -> None:
-        """Say so when the file holds more pictures than the one redacted (a
-        second camera, say): they are left out of the output, not redacted."""
+    def _other_video_streams(self) -> list[str]:
+        """The video streams besides the one redacted, cover pictures aside,
+        as the warning and the disclosure record name them."""
         cover = av.stream.Disposition.attached_pic
-        others = [s for s in self._container.streams.video if s is not self._video and not s.disposition & cover]
-        # for the disclosure record
-        self.left_out_video = [f"#{s.index} {s.codec_context.name} {s.codec_context.width}x{s.codec_context.height}"
-                               for s in others]
-        if others:
-            log.warning("%s: holds %d video streams; only #%d (%s %dx%d) is redacted and written, and %s left out",
-                        self.path, len(others) + 1, self._video.index, self._video.codec_context.name,
-                        self._video.codec_context.width, self._video.codec_context.height,
-                        ", ".join(f"#{s.index}" for s in others) + (" are" if len(others) > 1 else " is"))
+        return [f"#{s.index} {s.codec_context.name} {s.codec_context.width}x{s.codec_context.height}"
+                for s in self._container.streams.video if s is not self._video and not s.disposition & cover]
 
     @property
     def container_tags(self) -> dict[str, str]:
@@ -485,8 +483,8 @@ class VideoWriter:
             colour, context = info.colour, stream.codec_context
             context.color_primaries, context.color_trc = colour.primaries, colour.transfer
             context.colorspace, context.color_range = colour.matrix, colour.pixel_range
-        if info.sample_aspect_ratio and self._codec != "gif":
-            stream.codec_context.sample_aspect_ratio = info.sample_aspect_ratio
+            if info.sample_aspect_ratio:
+                context.sample_aspect_ratio = info.sample_aspect_ratio
         if frame.rotation_deg:
             stream.set_display_rotation(frame.rotation_deg)
         stream.metadata.update(self._video_tags)

@@ -31,7 +31,8 @@ PHOTO_FORMATS = {
 @lru_cache(maxsize=1)
 def _open_heif() -> None:
     """Teach Pillow HEIC (the format phones save photos in), once, when a
-    photo is first read or written rather than when blur is imported."""
+    photo is first read (so before any is written) rather than when blur is
+    imported."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
@@ -133,7 +134,6 @@ class Photo:
             options["compression"] = "tiff_lzw"  # lossless: TIFFs are archive copies and scans
         elif image_format in ("AVIF", "HEIF"):
             options["quality"] = 95
-        _open_heif()
         try:
             out.save(path, format=image_format, **options)
         except OSError as error:

@@ -201,6 +201,6 @@ def test_the_main_video_stream_is_redacted_not_a_picture_listed_before_it(tmp_pa
     output = tmp_path / "out.mkv"
     redactor.redact(source, output)
     assert probe(output).frame_count == 25
-    assert "holds 2 video streams; only #1 (h264 320x240) is redacted and written, and #0 is left out" in caplog.text
+    assert "holds 2 video streams; only #1 is redacted and written, and #0 mjpeg 320x240 is left out" in caplog.text
     record = json.loads(output.with_name(output.name + ".record.json").read_text())
     assert record["removed"]["video_streams"] == ["#0 mjpeg 320x240"]
