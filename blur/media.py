@@ -166,6 +166,20 @@ def _describe(error: Exception) -> str:
     return reason[:1].lower() + reason[1:]
 
 
+def _stream_name(stream: av.stream.Stream) -> str:
+    """'#2 subtitle subrip', '#0 video mjpeg 320x240 cover', '#3 data GoPro MET'."""
+    context = stream.codec_context
+    if stream.type == "video":
+        what = f"{context.name} {context.width}x{context.height}"
+        if stream.disposition & av.stream.Disposition.attached_pic:
+            what += " cover"
+    elif context is not None and context.name:
+        what = context.name
+    else:  # data and attachments have no codec; their handler or file name says what they are
+        what = stream.metadata.get("handler_name") or stream.metadata.get("filename") or "unnamed"
+    return f"#{stream.index} {stream.type} {what}"
+
+
 def open_input(path: Path) -> av.container.InputContainer:
     """Open a media file for reading, with errors that name the file."""
     if not path.exists():
@@ -195,12 +209,8 @@ class VideoReader:
             # The main picture, as FFmpeg chooses it: not a cover image, nor a
             # one-frame stream listed before the video.
             self._video = self._container.streams.best("video") or self._container.streams.video[0]
-            # Other pictures (a second camera, say) are left out of the output, not redacted.
-            self.left_out_video = self._other_video_streams()
-            if self.left_out_video:
-                log.warning("%s: holds %d video streams; only #%d is redacted and written, and %s left out",
-                            path, len(self.left_out_video) + 1, self._video.index,
-                            ", ".join(self.left_out_video) + (" are" if len(self.left_out_video) > 1 else " is"))
+            # What the output leaves out (``VideoWriter`` says so).
+            self.other_streams = [s for s in self._container.streams if s is not self._video and s.type != "audio"]
             if self._video.codec_context is None or not self._video.codec_context.name:
                 raise InputError(f"{path}: video codec is not supported")
             self._video.thread_type = "AUTO"
@@ -209,13 +219,6 @@ class VideoReader:
         except BaseException:
             self._container.close()
             raise
-
-    def _other_video_streams(self) -> list[str]:
-        """The video streams besides the one redacted, cover pictures aside,
-        as the warning and the disclosure record name them."""
-        cover = av.stream.Disposition.attached_pic
-        return [f"#{s.index} {s.codec_context.name} {s.codec_context.width}x{s.codec_context.height}"
-                for s in self._container.streams.video if s is not self._video and not s.disposition & cover]
 
     @property
     def container_tags(self) -> dict[str, str]:
@@ -266,6 +269,9 @@ class VideoReader:
             raise InputError(
                 f"{self.path}: corrupt or truncated video after frame {count} ({_describe(error)})"
             ) from None
+        if count == 0:
+            # Nothing to redact is not a finished job: the output would be empty.
+            raise InputError(f"{self.path}: no video frame could be decoded (damaged, or cut short before the first)")
 
     def frames(self, planar: bool = False) -> Iterator[Frame]:
         """Every video frame, decoded, in presentation order.
@@ -400,23 +406,38 @@ class VideoWriter:
         self._video: av.video.stream.VideoStream | None = None
         self._audio: dict[int, tuple[av.stream.Stream, bool]] = {}
         self._held_audio: list[av.Packet] = []
+        self._reader, self._suffix = reader, suffix  # the audio streams are added after the video's
         self._video_tags = dict(reader.video_tags) if settings.keep_metadata else {}
         self.removed_metadata = [] if settings.keep_metadata else sorted(
             [f"container:{key}" for key in reader.container_tags]
             + [f"video:{key}" for key in reader.video_tags]
             + [f"audio:{key}" for stream in reader.audio_streams for key in stream.metadata
                if key not in _NEUTRAL_STREAM_TAGS])
+        self.left_out_streams = self._left_out(reader)
         self.audio_summary: dict[str, object] = {
             "streams": len(reader.audio_streams), "policy": settings.audio,
             "muted_seconds": [list(r) for r in settings.mute] if settings.audio == "keep" else []}
         try:
             if settings.keep_metadata:
                 self._container.metadata.update(reader.container_tags)
-            if settings.audio == "keep":
-                self._add_audio_streams(reader, suffix)
         except BaseException:
             self._container.close()
             raise
+
+    @staticmethod
+    def _left_out(reader: VideoReader) -> list[str]:
+        """Names the streams besides the main video and the sound, which are
+        not written: other pictures (a second camera, a cover) would go out
+        unredacted, subtitles are text blur cannot review, and data streams (a
+        timecode, a GoPro's GPS track) are metadata."""
+        names = [_stream_name(s) for s in reader.other_streams]
+        if names:
+            # Data goes as metadata does; anything else is content the user may miss.
+            is_content = any(s.type != "data" for s in reader.other_streams)
+            log.log(logging.WARNING if is_content else logging.INFO,
+                    "%s: left out of the output (only the main video, redacted, and the sound are written): %s",
+                    reader.path, ", ".join(names))
+        return names
 
     def _open(self, path: Path, suffix: str) -> av.container.OutputContainer:
         format_name = CONTAINER_FORMATS.get(suffix.lower())
@@ -489,6 +510,9 @@ class VideoWriter:
             stream.set_display_rotation(frame.rotation_deg)
         stream.metadata.update(self._video_tags)
         self._video = stream
+        # After the video, so the output's streams come in the source's usual order.
+        if self._settings.audio == "keep":
+            self._add_audio_streams(self._reader, self._suffix)
 
     def write(self, item: Frame | av.Packet) -> None:
         """Encode a (redacted) frame, or copy a source audio packet."""
@@ -530,12 +554,12 @@ class VideoWriter:
 
     def write_audio(self, packet: av.Packet) -> None:
         """Copy one source audio packet (re-encoding it where it must)."""
+        if self._video is None:
+            # The audio streams, and the header, wait for the video stream.
+            self._held_audio.append(packet)
+            return
         target = self._audio.get(packet.stream.index)
         if target is None:
-            return
-        if self._video is None:
-            # The header cannot be written until the video stream is set up.
-            self._held_audio.append(packet)
             return
         stream, copied = target
         if copied:

@@ -390,8 +390,8 @@ class Redactor:
             finally:
                 self._progress.finish()
             removed = {"metadata": writer.removed_metadata, "audio": writer.audio_summary}
-            if reader.left_out_video:
-                removed["video_streams"] = reader.left_out_video
+            if writer.left_out_streams:
+                removed["streams"] = writer.left_out_streams
         return frames_written, removed
 
     # both ------------------------------------------------------------------

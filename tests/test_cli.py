@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.clips import make_clip
@@ -63,7 +64,24 @@ def _unknown_codec(tmp_path: Path) -> Path:
     return path
 
 
+def _no_frames(tmp_path: Path) -> Path:
+    """An MKV with a video stream that holds no frame, beside sound."""
+    import av
+
+    path = tmp_path / "no_frames.mkv"
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        sound = container.add_stream("aac", rate=48000)
+        samples = np.zeros((1, 48000), np.float32)
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+        frame.sample_rate = 48000
+        container.mux(sound.encode(frame) + sound.encode(None))
+    return path
+
+
 BAD_INPUTS = {
+    "video stream without frames": (_no_frames, "no video frame could be decoded"),
     "unsupported codec": (_unknown_codec, "codec"),
     "missing file": (lambda tmp: tmp / "nope.mp4", "no such file"),
     "empty file": (lambda tmp: (tmp / "empty.mp4").write_bytes(b"") and tmp / "empty.mp4" or tmp / "empty.mp4",

@@ -201,6 +201,46 @@ def test_the_main_video_stream_is_redacted_not_a_picture_listed_before_it(tmp_pa
     output = tmp_path / "out.mkv"
     redactor.redact(source, output)
     assert probe(output).frame_count == 25
-    assert "holds 2 video streams; only #1 is redacted and written, and #0 mjpeg 320x240 is left out" in caplog.text
+    assert "left out of the output (only the main video, redacted, and the sound are written): " \
+        "#0 video mjpeg 320x240" in caplog.text
     record = json.loads(output.with_name(output.name + ".record.json").read_text())
-    assert record["removed"]["video_streams"] == ["#0 mjpeg 320x240"]
+    assert record["removed"]["streams"] == ["#0 video mjpeg 320x240"]
+
+
+def test_subtitles_and_data_streams_are_left_out_and_said(tmp_path, redactor, caplog):
+    """Subtitles (text blur cannot review) and a timecode track (metadata)
+    are not written; the warning names the subtitles, and the disclosure
+    record lists both. The video and its sound come through."""
+    import logging
+
+    import av
+
+    subtitled = make_clip(tmp_path / "subtitled.mkv", frames=25, audio=True)
+    with av.open(str(subtitled)) as source, av.open(str(tmp_path / "with_subs.mkv"), "w") as target:
+        copies = {s.index: target.add_stream_from_template(s) for s in source.streams}
+        subtitles = target.add_stream("subrip")
+        subtitles.codec_context.subtitle_header = b""  # without one the encoder will not open
+        for packet in source.demux():
+            if packet.size:  # not the demuxer's empty end-of-stream packets
+                packet.stream = copies[packet.stream.index]
+                target.mux(packet)
+        line = av.Packet(b"Jane Doe, 12 High Street")
+        line.stream, line.pts, line.dts, line.duration = subtitles, 0, 0, 1000
+        line.time_base = Fraction(1, 1000)
+        target.mux(line)
+    # The MOV muxer writes a container's timecode as a track of its own.
+    timecoded = make_clip(tmp_path / "timecoded.mov", frames=25, audio=False, metadata={"timecode": "01:00:00:00"})
+
+    caplog.set_level(logging.INFO)
+    for source, left_out, level in ((tmp_path / "with_subs.mkv", "#2 subtitle srt", logging.WARNING),
+                                    (timecoded, "#1 data TimeCodeHandler", logging.INFO)):
+        caplog.clear()
+        output = tmp_path / f"out{source.suffix}"
+        redactor.redact(source, output, force=True)
+        with av.open(str(source)) as read, av.open(str(output)) as written:
+            assert [s.type for s in written.streams] == [s.type for s in read.streams if s.type != left_out.split()[1]]
+        assert probe(output).frame_count == 25
+        said = [r for r in caplog.records if "left out of the output" in r.getMessage()]
+        assert [(r.levelno, r.getMessage().split(": ")[-1]) for r in said] == [(level, left_out)]
+        record = json.loads(output.with_name(output.name + ".record.json").read_text())
+        assert record["removed"]["streams"] == [left_out]
