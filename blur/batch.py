@@ -179,7 +179,8 @@ def _feed(executor: Executor, jobs: list[Job], submit: Callable[[Executor, Job],
 def _outcome(future, job: Job) -> FileOutcome:
     try:
         return future.result()
-    except Exception as error:  # noqa: BLE001 - a worker that died still gets its file reported
+    # A worker that died, or was stopped (SystemExit), still gets its file reported.
+    except (Exception, SystemExit) as error:  # noqa: BLE001
         return FileOutcome(str(job.source), str(job.output), "failed", 0.0,
                            error=f"{job.source}: worker failed ({type(error).__name__}: {error})")
 

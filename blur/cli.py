@@ -195,7 +195,22 @@ def _render_options(command: Callable) -> Callable:
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _BlurGroup(click.Group):
+    """Stops on Ctrl-C, SIGTERM or SIGHUP with one line and the shell's
+    status for the signal (click's own says 'Aborted!' and 1)."""
+
+    def invoke(self, context: click.Context):
+        from blur.stopping import exit_status, stop_on_signals
+
+        stop_on_signals()
+        try:
+            return super().invoke(context)
+        except KeyboardInterrupt as stop:
+            click.echo("blur: interrupted; no partial output was left behind", err=True)
+            context.exit(exit_status(stop))
+
+
+@click.group(cls=_BlurGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="blur")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes; errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Say more about what is happening.")
@@ -254,9 +269,6 @@ def _run_each(context: click.Context, items: list, work: Callable) -> None:
     for item in items:
         try:
             work(item)
-        except KeyboardInterrupt:
-            click.echo("blur: interrupted; no partial output was left behind", err=True)
-            sys.exit(130)
         except Exception as error:  # noqa: BLE001 - every failure is reported per file
             failures += 1
             _fail(getattr(item, "source", item), error, context.obj["debug"])

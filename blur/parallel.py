@@ -11,15 +11,18 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from blur.errors import SettingsError
+from blur.stopping import obey_parent
 
 
-def _share_cores(threads: int) -> None:
+def _start_worker(threads: int, parent_pid: int) -> None:
     """Runs in each worker process: the workers split the cores between them
-    rather than each starting a thread per core. The detection network takes
-    its thread count from OpenCV's, so this one setting covers both."""
+    rather than each starting a thread per core (the detection network takes
+    its thread count from OpenCV's, so this one setting covers both); and a
+    worker stops when its parent is stopped or dies (``blur.stopping``)."""
     import cv2
 
     cv2.setNumThreads(threads)
+    obey_parent(parent_pid)
 
 
 @contextmanager
@@ -42,5 +45,12 @@ def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Execut
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_share_cores, initargs=(threads,)) as pool:
-        yield pool
+                             initializer=_start_worker, initargs=(threads, os.getpid())) as pool:
+        try:
+            yield pool
+        except KeyboardInterrupt:
+            # Stopped: the workers stop their files too (removing their partial
+            # outputs) rather than finish them while the pool shuts down.
+            for worker in multiprocessing.active_children():
+                worker.terminate()
+            raise

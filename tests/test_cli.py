@@ -3,15 +3,20 @@ non-zero exit, nothing is left under the output name, inputs are untouched."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from blur.outputs import PARTIAL_MARK
 from tests.clips import make_clip
 from tests.conftest import VIDEOS, WIDER
 
@@ -130,6 +135,84 @@ def test_noise_mid_stream_fails_with_one_line(tmp_path):
     assert not (tmp_path / "out.mp4").exists()
     assert [n for n in leftovers(tmp_path) if "blur-partial" in n] == []
     assert digest(path) == before
+
+
+def _started_writing(folder: Path, process: subprocess.Popen) -> None:
+    """Wait until a partial video output is being written under the folder."""
+    deadline = time.monotonic() + 120
+    while not any(PARTIAL_MARK in p.name and p.suffix == ".mp4" for p in folder.rglob("*")):
+        assert process.poll() is None, "the run ended before it could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _live_children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` and that have not ended."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(parent) == pid and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _has_ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signal_removes_the_partial_output(signum, tmp_path):
+    """`kill`, a closed terminal or a cluster's time limit stops a run as
+    Ctrl-C does: one line, the shell's status for the signal, nothing left."""
+    source = tmp_path / "crowd.h264"
+    shutil.copy(VIDEOS / "dlib_MOT20-08-raw_shorter.h264", source)
+    before = digest(source)
+    process = subprocess.Popen([*BLUR, "redact", str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    _started_writing(tmp_path, process)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum
+    assert stderr.strip().splitlines()[-1] == "blur: interrupted; no partial output was left behind"
+    assert leftovers(tmp_path) == [] and digest(source) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_batch_stopped_or_killed_leaves_no_partial_output_nor_workers(signum, tmp_path):
+    """A batch's parent stopped (SIGTERM to it alone) stops its workers, which
+    remove their partial outputs; killed outright, its workers notice, clean up
+    and end too, rather than wait for work for ever."""
+    source_root, target_root = tmp_path / "in", tmp_path / "out"
+    source_root.mkdir()
+    for name in ("a", "b"):
+        shutil.copy(VIDEOS / "dlib_MOT20-08-raw_shorter.h264", source_root / f"{name}.h264")
+    process = subprocess.Popen([*BLUR, "batch", source_root, target_root, "--workers", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _started_writing(target_root, process)
+    workers = _live_children(process.pid)
+    assert len(workers) >= 2
+    process.send_signal(signum)
+    try:
+        deadline = time.monotonic() + 30
+        while not all(_has_ended(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert all(_has_ended(pid) for pid in workers)
+    finally:
+        for pid in workers:  # none, unless the test fails
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)  # the workers held its pipes until they ended
+    assert [p.name for p in target_root.rglob("*") if PARTIAL_MARK in p.name] == []
+    assert [p.name for p in target_root.rglob("*.mp4")] == []
+    if signum == signal.SIGTERM:
+        assert process.returncode == 128 + signum
+        assert stderr.strip().splitlines()[-1] == "blur: interrupted; no partial output was left behind"
 
 
 def test_existing_output_refused_without_force(clip, tmp_path):
