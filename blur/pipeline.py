@@ -19,7 +19,7 @@ import numpy as np
 
 from blur.concurrency import BackgroundWorker, read_ahead
 from blur.detect import FaceDetector, build_detector
-from blur.detect.upscaled import detect_photo
+from blur.detect.photo_search import detect_photo
 from blur.digest import sha256_of
 from blur.errors import PlanError
 from blur.media import RGB, Frame, VideoInfo, VideoReader, VideoWriter
@@ -255,10 +255,7 @@ class Redactor:
     def _scan_photo(self, path: Path) -> Plan:
         photo = Photo(path)
         detector = self._detect()
-        if self.settings.detect.enlarge_photos:
-            found = detect_photo(detector, photo.image)
-        else:
-            found = detector.detect(photo.image)
+        found = detect_photo(detector, photo.image, self.settings.detect.enlarge_photos)
         regions = found.take(found.score >= self.settings.detect.threshold)
         source = SourceInfo(
             path=str(path), sha256=sha256_of(path), size_bytes=path.stat().st_size, kind="photo",
