@@ -93,7 +93,7 @@ class DetectSettings:
         it (2-3x faster; confidences move by about 0.003); "exact" keeps
         float32 everywhere, so results are the same on every machine.
     enlarge_photos: photos are also searched at twice their size, for the
-        faces under 20 px (``blur.detect.upscaled``); about 3x the time.
+        faces under 20 px (``blur.detect.photo_search``); about 3x the time.
     """
 
     detector: str = "centerface"

@@ -46,14 +46,27 @@ def test_a_large_photo_is_not_enlarged():
 def test_large_faces_also_come_from_the_photo_shrunk():
     """Shrunk 4 times (to a size the network takes), a 400 px square is 100 px
     and taken; the 40 px one is 10 px there, and comes from the photo alone."""
-    image = _photo(2400, 1800)
+    image = _photo(2000, 1600)
     image[600:1000, 1200:1600] = 255
     detector = SquareFinder()
     found = detect_photo(detector, image, enlarge=False)
-    assert detector.shapes == [(1800, 2400), (480, 608)]
+    assert detector.shapes == [(1600, 2000), (416, 512)]
     boxes = sorted(found.xyxy.tolist())
     assert len(boxes) == 3 and boxes[0] == [400, 300, 440, 340]
     assert np.allclose(boxes[1:], [[1200, 600, 1600, 1000]] * 2, atol=4)
+
+
+def test_a_large_photo_is_searched_in_tiles_and_a_face_on_their_seam_found_once():
+    """A 6-megapixel photo is searched as two tiles of at most 4 megapixels
+    that overlap by 136 px; a face in the overlap is found whole in both, and
+    kept once."""
+    image = np.zeros((2000, 3000, 3), np.uint8)
+    image[500:560, 1480:1540] = 255
+    detector = SquareFinder()
+    found = detect_photo(detector, image, enlarge=False)
+    assert detector.shapes[:2] == [(2000, 1568), (2000, 1568)]
+    assert all(height * width <= 4_000_000 for height, width in detector.shapes)
+    assert found.xyxy.tolist() == [[1480, 500, 1540, 560]]
 
 
 def test_a_face_too_large_for_the_network_is_found_whole():

@@ -15,6 +15,12 @@ A photo is searched once, so it can afford more than one size:
   goes on until a face filling the photo's shorter side is within reach. Only
   faces large at the shrunk size are taken from it: smaller ones are seen
   better at the size before.
+
+Each search of more than 4 megapixels is cut into overlapping tiles, searched
+one by one: the network's memory grows with the image (6 GB for a 48-megapixel
+photo whole). Every face that a search is the one to find (under 96 px at its
+size: larger ones are 24 px or more at the next size down) lies whole in a
+tile, as tiles overlap by more.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from blur.detect import FaceDetector, detect_scaled, scaled_size
+from blur.detect import FaceDetector, scaled_size
+from blur.detect.tiling import even_spans, merge_overlapping
 from blur.regions import FaceRegions
 
 _ENLARGE = 2
@@ -36,6 +43,9 @@ _REACH_PX = 640
 # At the shrunk size: smaller faces come from the search at the size before.
 _LARGE_FACE_PX = 24
 
+_MOST_TILE_PIXELS = 4_000_000  # about 0.5 GB of the network's memory
+_TILE_OVERLAP_PX = 128
+
 
 def detect_photo(detector: FaceDetector, image: np.ndarray, enlarge: bool = True) -> FaceRegions:
     """The faces in a photo (boxes in its pixels): at its own size, the large
@@ -43,10 +53,33 @@ def detect_photo(detector: FaceDetector, image: np.ndarray, enlarge: bool = True
     ``enlarge``, the small ones found at twice the size. Where searches find
     the same face, every box is kept: a tighter box must not replace a fuller
     one."""
-    found = [detector.detect(image), *_shrunk(detector, image)]
+    found = [_search(detector, image), *_shrunk(detector, image)]
     if enlarge:
         found.append(_enlarged(detector, image))
     return FaceRegions.concat(found)
+
+
+def _search(detector: FaceDetector, image: np.ndarray, size: tuple[int, int] | None = None) -> FaceRegions:
+    """The faces in the image, in tiles if it is large; boxes in the pixels of
+    the photo at ``size`` (width, height; default the image's)."""
+    height_px, width_px = image.shape[:2]
+    if height_px * width_px <= _MOST_TILE_PIXELS:
+        found = detector.detect(image)
+    else:
+        most_side_px = int(np.sqrt(_MOST_TILE_PIXELS))
+        tiles = [(x0, y0, x1, y1)
+                 for y0, y1 in even_spans(height_px, most_side_px, _TILE_OVERLAP_PX, detector.size_multiple)
+                 for x0, x1 in even_spans(width_px, most_side_px, _TILE_OVERLAP_PX, detector.size_multiple)]
+        parts = []
+        for x0, y0, x1, y1 in tiles:
+            part = detector.detect(np.ascontiguousarray(image[y0:y1, x0:x1]))
+            part.xyxy[:] += np.array([x0, y0, x0, y0], np.float32)
+            parts.append(part)
+        # A face in the overlap of two tiles is found twice, as good as the same box.
+        found = merge_overlapping(FaceRegions.concat(parts), iou_threshold=0.7)
+    if size is not None:
+        found.xyxy[:] *= np.array([size[0] / width_px, size[1] / height_px] * 2, np.float32)
+    return found
 
 
 def _sides(regions: FaceRegions) -> np.ndarray:
@@ -60,7 +93,7 @@ def _shrunk(detector: FaceDetector, image: np.ndarray) -> list[FaceRegions]:
         short_px = max(1, round(short_px / _SHRINK))
         size = scaled_size(width_px, height_px, short_px, detector.size_multiple)
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        large = detect_scaled(detector, small, (width_px, height_px))
+        large = _search(detector, small, (width_px, height_px))
         scale = size[0] / width_px
         found.append(large.take(np.flatnonzero(_sides(large) * scale >= _LARGE_FACE_PX)))
     return found
@@ -71,5 +104,5 @@ def _enlarged(detector: FaceDetector, image: np.ndarray) -> FaceRegions:
     if height_px * width_px > _MAX_ENLARGED_PIXELS:
         return FaceRegions.empty()
     enlarged = cv2.resize(image, (width_px * _ENLARGE, height_px * _ENLARGE), interpolation=cv2.INTER_LINEAR)
-    small = detect_scaled(detector, enlarged, (width_px, height_px))
+    small = _search(detector, enlarged, (width_px, height_px))
     return small.take(np.flatnonzero((_sides(small) < _SMALL_FACE_PX) & (small.score >= _MIN_ENLARGED_SCORE)))

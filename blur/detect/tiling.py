@@ -43,6 +43,18 @@ def tile_grid(width_px: int, height_px: int, side_px: int, overlap: float = 0.25
     ]
 
 
+def even_spans(length_px: int, most_px: int, overlap_px: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """(start, end) spans of equal length, at most ``most_px`` (a multiple of
+    ``multiple`` where the length allows), covering 0..length_px, each
+    overlapping the next by at least ``overlap_px``: as few as can be, so
+    little is searched twice."""
+    if length_px <= most_px:
+        return [(0, length_px)]
+    count = math.ceil((length_px - overlap_px) / (most_px - overlap_px - multiple))
+    span = min(length_px, -(-(length_px + (count - 1) * (overlap_px + 1)) // (count * multiple)) * multiple)
+    return [(start, start + span) for start in (i * (length_px - span) // (count - 1) for i in range(count))]
+
+
 def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise intersection over union of two (N, 4) and (M, 4) xyxy arrays."""
     top_left = np.maximum(a[:, None, :2], b[None, :, :2])
