@@ -85,12 +85,11 @@ def redact_one(source: str, output: str, settings_data: dict, disclosure_data: d
         if is_complete(source_path, output_path, settings):
             return FileOutcome(source, output, "skipped", time.perf_counter() - started)
         output_path.parent.mkdir(parents=True, exist_ok=True)
-        redactor = _redactor(settings)
-        plan = redactor.scan(source_path)
-        plan.save(plan_path(output_path))
-        # The record is written last, so a file without one is redone.
-        result = redactor.render(source_path, plan, output_path, force=True, verify=False,
-                                 disclosure=Disclosure(**disclosure_data))
+        # In one pass (one decode; the search runs ahead of the render). The
+        # record is written last, so a file without one is redone.
+        result = _redactor(settings).redact(source_path, output_path, force=True,
+                                            disclosure=Disclosure(**disclosure_data),
+                                            plan_output=plan_path(output_path))
         return FileOutcome(source, output, "redacted", time.perf_counter() - started, result.frames, result.regions)
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
         message = str(error) if isinstance(error, BlurError) else f"{source}: {type(error).__name__}: {error}"

@@ -393,16 +393,20 @@ class Redactor:
 
     # both ------------------------------------------------------------------
 
-    def redact(self, path: Path, output: Path, force: bool = False,
-               disclosure: Disclosure | None = None, workers: int = 1) -> RenderResult:
-        """Scan and render in one go."""
+    def redact(self, path: Path, output: Path, force: bool = False, disclosure: Disclosure | None = None,
+               workers: int = 1, plan_output: Path | None = None) -> RenderResult:
+        """Scan and render in one go. plan_output: also save the plan there
+        (before the disclosure record, which is written last)."""
         check_writable(output, force)
         if is_photo(path) or workers > 1:
             plan = self.scan(path, workers)
+            if plan_output is not None:
+                plan.save(plan_output)
             return self.render(path, plan, output, force, verify=False, disclosure=disclosure)
-        return self._redact_video(path, output, force, disclosure)
+        return self._redact_video(path, output, force, disclosure, plan_output)
 
-    def _redact_video(self, path: Path, output: Path, force: bool, disclosure: Disclosure | None) -> RenderResult:
+    def _redact_video(self, path: Path, output: Path, force: bool, disclosure: Disclosure | None,
+                      plan_output: Path | None) -> RenderResult:
         """Scan and render at once: the search and tracking run on their own
         thread, a few seconds ahead of the render, which redacts each frame as
         soon as its regions are final. Nothing waits for the whole video to be
@@ -427,6 +431,8 @@ class Redactor:
                 scanned.close()
         log.info("%s: %s", path, "one decode, frames held for the render" if share else "decoded twice")
         plan = self._video_plan(path, info, scanned.frames, scanned.cuts, "".join(scanned.searches))
+        if plan_output is not None:
+            plan.save(plan_output)
         return self._record(plan, output, frames, removed, disclosure)
 
     def close(self) -> None:
