@@ -366,8 +366,9 @@ def render(context: click.Context, source: Path, plan_path: Path, output: Path |
 @main.command()
 @click.argument("source_root", metavar="SRC", type=click.Path(path_type=Path))
 @click.argument("target_root", metavar="DST", type=click.Path(path_type=Path))
-@click.option("--workers", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True,
-              help="Files redacted at once, each in its own process.")
+@click.option("--workers", type=click.IntRange(1, 256), default=max(1, (os.cpu_count() or 1) // 2),
+              show_default="one per two cores",
+              help="Files redacted at once, each in its own process. Each file's pass keeps about two cores busy.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
               help="Run on this Dask cluster instead of local processes. The workers must see SRC and DST "
                    "at the same paths (shared storage).")
