@@ -69,6 +69,17 @@ def test_a_large_photo_is_searched_in_tiles_and_a_face_on_their_seam_found_once(
     assert found.xyxy.tolist() == [[1480, 500, 1540, 560]]
 
 
+def test_a_long_panorama_is_tiled_so_that_any_face_lies_whole_in_a_tile():
+    """A 7000x600 panorama has no shrunk search (its shorter side is within
+    reach): its tiles overlap by its whole height, so a 300 px face on a seam
+    is found whole."""
+    image = np.zeros((600, 7000, 3), np.uint8)
+    image[150:450, 1700:2000] = 255
+    detector = SquareFinder()
+    found = detect_photo(detector, image, enlarge=False)
+    assert [1700, 150, 2000, 450] in found.xyxy.tolist()
+
+
 def test_a_face_too_large_for_the_network_is_found_whole():
     """A close-up face of about 1,300 px filling a 3-megapixel photo (a
     portrait, a selfie): at its own size the network finds it only in pieces,

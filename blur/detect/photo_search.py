@@ -18,9 +18,10 @@ A photo is searched once, so it can afford more than one size:
 
 Each search of more than 4 megapixels is cut into overlapping tiles, searched
 one by one: the network's memory grows with the image (6 GB for a 48-megapixel
-photo whole). Every face that a search is the one to find (under 96 px at its
-size: larger ones are 24 px or more at the next size down) lies whole in a
-tile, as tiles overlap by more.
+photo whole). Every face that a search is the one to find lies whole in a
+tile, as tiles overlap by more: under 96 px at its size where a smaller search
+follows (larger faces are 24 px or more there); any face, so the whole shorter
+side, where none does (a long panorama).
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ def _search(detector: FaceDetector, image: np.ndarray, size: tuple[int, int] | N
         found = detector.detect(image)
     else:
         most_side_px = int(np.sqrt(_MOST_TILE_PIXELS))
+        short_px = min(width_px, height_px)
+        # No smaller search follows an image this narrow (see ``_shrunk``): every face must fit in a tile.
+        overlap_px = _TILE_OVERLAP_PX if short_px > _REACH_PX else short_px
         tiles = [(x0, y0, x1, y1)
-                 for y0, y1 in even_spans(height_px, most_side_px, _TILE_OVERLAP_PX, detector.size_multiple)
-                 for x0, x1 in even_spans(width_px, most_side_px, _TILE_OVERLAP_PX, detector.size_multiple)]
+                 for y0, y1 in even_spans(height_px, most_side_px, overlap_px, detector.size_multiple)
+                 for x0, x1 in even_spans(width_px, most_side_px, overlap_px, detector.size_multiple)]
         parts = []
         for x0, y0, x1, y1 in tiles:
             part = detector.detect(np.ascontiguousarray(image[y0:y1, x0:x1]))
