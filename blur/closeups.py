@@ -21,7 +21,7 @@ from blur.regions import FaceRegions
 
 # A face is small when it is under this many pixels on the light search's
 # scaled frame: CenterFace finds few faces below it.
-_LIGHT_MIN_FACE_PX = 16
+LIGHT_MIN_FACE_PX = 16
 # Windows are squares at least this big (a multiple of 32, the network's
 # step), and at least this many times the largest small face, so a face stays
 # inside its window while it moves between looks.
@@ -40,7 +40,7 @@ class CloseLooks:
         self._detector = detector
         self._threshold = threshold
         self._interval = max(1, round(_LOOK_EVERY_SECONDS * frame_rate))
-        self._small_px = _LIGHT_MIN_FACE_PX / light_scale
+        self._small_px = LIGHT_MIN_FACE_PX / light_scale
         side = max(_MIN_WINDOW_PX, _WINDOW_FACES * self._small_px)
         self._window_px = int(-(-side // 32) * 32)
         self._boxes = np.zeros((0, 4), np.float32)

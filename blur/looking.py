@@ -4,14 +4,15 @@ parallel segments."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 
-from blur.closeups import CloseLooks
+from blur.closeups import LIGHT_MIN_FACE_PX, CloseLooks
 from blur.detect import FaceDetector, detect_scaled, scaled_size
-from blur.detect.tiling import merge_overlapping
+from blur.detect.tiling import MOST_TILE_PIXELS, detect_in_tiles, merge_overlapping
 from blur.media import Frame, VideoInfo
 from blur.orientation import quarter_turns, to_stored, upright
 from blur.regions import FaceRegions
@@ -54,9 +55,13 @@ class Looker:
         self.first_thumbnail: np.ndarray | None = None
         # Small faces are followed at full resolution on the light searches (if there are any).
         self._close = None
+        # A full search of a frame over 4 megapixels runs in tiles that overlap by more than the
+        # largest face only it can see; larger faces a light search of the same frame finds whole.
+        self._tile_overlap_px = min(info.width, info.height)
         if self._schedule.has_light_searches:
             light_scale = settings.light_size_px / min(info.width, info.height)
             self._close = CloseLooks(detector, settings.threshold, float(info.frame_rate), light_scale)
+            self._tile_overlap_px = math.ceil(2 * LIGHT_MIN_FACE_PX / light_scale)
 
     def look(self, frame: Frame) -> tuple[FaceRegions, bool, str]:
         """The candidates found in the frame (stored pixels), whether a shot
@@ -80,21 +85,29 @@ class Looker:
         if search is Search.NONE:
             return FaceRegions.empty(), _SEARCH_CODES[search]
         if search is Search.LIGHT:
-            stored_w, stored_h = frame.size
-            # Scaled straight to a size the network takes: a second resampling to fit would blur small faces.
-            light_size = scaled_size(stored_w, stored_h, self._light_size_px, self._detector.size_multiple)
-            small = upright(frame.rgb(light_size), frame.rotation_deg)
-            sideways = quarter_turns(frame.rotation_deg) % 2
-            upright_size = (stored_h, stored_w) if sideways else (stored_w, stored_h)
-            found = detect_scaled(self._detector, small, upright_size)
+            found = self._light(frame)
             if self._close is None or not self._close.due(frame.index):
                 return found, _SEARCH_CODES[search]
             closer = self._close.look(upright(frame.rgb(), frame.rotation_deg), frame.index)
             return merge_overlapping(FaceRegions.concat([found, closer]), iou_threshold=0.3), CLOSE_LOOK_CODE
-        found = self._detector.detect(upright(frame.rgb(), frame.rotation_deg))
+        image = upright(frame.rgb(), frame.rotation_deg)
+        found = detect_in_tiles(self._detector, image, self._tile_overlap_px)
         if self._close is not None:
             self._close.follow(found, frame.index)
+        if self._schedule.has_light_searches and image.shape[0] * image.shape[1] > MOST_TILE_PIXELS:
+            # Every box kept: a merge could keep a tile's piece of a face over the whole of it.
+            found = FaceRegions.concat([found, self._light(frame)])
         return found, _SEARCH_CODES[search]
+
+    def _light(self, frame: Frame) -> FaceRegions:
+        """A light search: the frame scaled down (upright pixels)."""
+        stored_w, stored_h = frame.size
+        # Scaled straight to a size the network takes: a second resampling to fit would blur small faces.
+        light_size = scaled_size(stored_w, stored_h, self._light_size_px, self._detector.size_multiple)
+        small = upright(frame.rgb(light_size), frame.rotation_deg)
+        sideways = quarter_turns(frame.rotation_deg) % 2
+        upright_size = (stored_h, stored_w) if sideways else (stored_w, stored_h)
+        return detect_scaled(self._detector, small, upright_size)
 
 
 def search_frames(frames: Iterable[Frame], detector: FaceDetector, settings: DetectSettings, info: VideoInfo,

@@ -157,3 +157,23 @@ def test_no_close_looks_when_every_search_is_full():
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     search_frames(frames, detector, DetectSettings(light_size_px=0), info)
     assert (128, 128) not in detector.shapes
+
+
+def test_a_4k_full_search_runs_in_tiles_with_a_light_search_for_the_large_faces():
+    """A full search of a frame over 4 megapixels is cut into tiles of at most
+    that, overlapping by twice the largest face the light search cannot see
+    (2 x 96 px at 2160p), so such a face on a seam lies whole in a tile. A
+    larger face cut by a seam is seen whole by a light search of the same
+    frame."""
+    from blur.detect.tiling import box_iou_matrix
+
+    image = np.zeros((2160, 3840, 3), np.uint8)
+    image[1000:1060, 1400:1460] = 255  # 60 px, across the first column of tiles' right edge (1440)
+    image[800:1200, 2200:2600] = 255  # 400 px, across the first row of tiles' bottom edge (1184)
+    detector = SquareFinder()
+    info = VideoInfo(None, 3840, 2160, 1 / RATE, RATE, 1)
+    found = search_frames([Frame(0, 0, 1, 1 / RATE, 0, image)], detector, DetectSettings(), info).detections[0]
+    assert detector.shapes == [(1184, 1440)] * 6 + [(384, 640)]
+    boxes = found.xyxy.tolist()
+    assert [1400, 1000, 1460, 1060] in boxes
+    assert box_iou_matrix(found.xyxy, np.array([[2200, 800, 2600, 1200]], np.float32)).max() > 0.9

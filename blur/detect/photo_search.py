@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from blur.detect import FaceDetector, scaled_size
-from blur.detect.tiling import even_spans, merge_overlapping
+from blur.detect.tiling import detect_in_tiles
 from blur.regions import FaceRegions
 
 _ENLARGE = 2
@@ -44,7 +44,6 @@ _REACH_PX = 640
 # At the shrunk size: smaller faces come from the search at the size before.
 _LARGE_FACE_PX = 24
 
-_MOST_TILE_PIXELS = 4_000_000  # about 0.5 GB of the network's memory
 _TILE_OVERLAP_PX = 128
 
 
@@ -64,23 +63,9 @@ def _search(detector: FaceDetector, image: np.ndarray, size: tuple[int, int] | N
     """The faces in the image, in tiles if it is large; boxes in the pixels of
     the photo at ``size`` (width, height; default the image's)."""
     height_px, width_px = image.shape[:2]
-    if height_px * width_px <= _MOST_TILE_PIXELS:
-        found = detector.detect(image)
-    else:
-        most_side_px = int(np.sqrt(_MOST_TILE_PIXELS))
-        short_px = min(width_px, height_px)
-        # No smaller search follows an image this narrow (see ``_shrunk``): every face must fit in a tile.
-        overlap_px = _TILE_OVERLAP_PX if short_px > _REACH_PX else short_px
-        tiles = [(x0, y0, x1, y1)
-                 for y0, y1 in even_spans(height_px, most_side_px, overlap_px, detector.size_multiple)
-                 for x0, x1 in even_spans(width_px, most_side_px, overlap_px, detector.size_multiple)]
-        parts = []
-        for x0, y0, x1, y1 in tiles:
-            part = detector.detect(np.ascontiguousarray(image[y0:y1, x0:x1]))
-            part.xyxy[:] += np.array([x0, y0, x0, y0], np.float32)
-            parts.append(part)
-        # A face in the overlap of two tiles is found twice, as good as the same box.
-        found = merge_overlapping(FaceRegions.concat(parts), iou_threshold=0.7)
+    short_px = min(width_px, height_px)
+    # No smaller search follows an image this narrow (see ``_shrunk``): every face must fit in a tile.
+    found = detect_in_tiles(detector, image, _TILE_OVERLAP_PX if short_px > _REACH_PX else short_px)
     if size is not None:
         found.xyxy[:] *= np.array([size[0] / width_px, size[1] / height_px] * 2, np.float32)
     return found

@@ -55,6 +55,28 @@ def even_spans(length_px: int, most_px: int, overlap_px: int, multiple: int = 1)
     return [(start, start + span) for start in (i * (length_px - span) // (count - 1) for i in range(count))]
 
 
+MOST_TILE_PIXELS = 4_000_000  # about 0.5 GB of the network's memory
+
+
+def detect_in_tiles(detector, image: np.ndarray, overlap_px: int) -> FaceRegions:
+    """The faces in an image (boxes in its pixels), searched whole if it is no
+    more than ``MOST_TILE_PIXELS``, else in equal tiles of at most that, each
+    overlapping the next by at least ``overlap_px`` (so a face no larger lies
+    whole in one): the network's memory grows with the image (6 GB for 48
+    megapixels whole). A face found twice in an overlap is kept once."""
+    height_px, width_px = image.shape[:2]
+    if height_px * width_px <= MOST_TILE_PIXELS:
+        return detector.detect(image)
+    most_side_px = int(math.sqrt(MOST_TILE_PIXELS))
+    parts = []
+    for y0, y1 in even_spans(height_px, most_side_px, overlap_px, detector.size_multiple):
+        for x0, x1 in even_spans(width_px, most_side_px, overlap_px, detector.size_multiple):
+            part = detector.detect(np.ascontiguousarray(image[y0:y1, x0:x1]))
+            part.xyxy[:] += np.array([x0, y0, x0, y0], np.float32)
+            parts.append(part)
+    return merge_overlapping(FaceRegions.concat(parts), iou_threshold=0.7)
+
+
 def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise intersection over union of two (N, 4) and (M, 4) xyxy arrays."""
     top_left = np.maximum(a[:, None, :2], b[None, :, :2])
