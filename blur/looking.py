@@ -58,10 +58,12 @@ class Looker:
         # A full search of a frame over 4 megapixels runs in tiles that overlap by more than the
         # largest face only it can see; larger faces a light search of the same frame finds whole.
         self._tile_overlap_px = min(info.width, info.height)
+        self._light_with_full = False
         if self._schedule.has_light_searches:
             light_scale = settings.light_size_px / min(info.width, info.height)
             self._close = CloseLooks(detector, settings.threshold, float(info.frame_rate), light_scale)
             self._tile_overlap_px = math.ceil(2 * LIGHT_MIN_FACE_PX / light_scale)
+            self._light_with_full = info.width * info.height > MOST_TILE_PIXELS
 
     def look(self, frame: Frame) -> tuple[FaceRegions, bool, str]:
         """The candidates found in the frame (stored pixels), whether a shot
@@ -94,7 +96,7 @@ class Looker:
         found = detect_in_tiles(self._detector, image, self._tile_overlap_px)
         if self._close is not None:
             self._close.follow(found, frame.index)
-        if self._schedule.has_light_searches and image.shape[0] * image.shape[1] > MOST_TILE_PIXELS:
+        if self._light_with_full:
             # Every box kept: a merge could keep a tile's piece of a face over the whole of it.
             found = FaceRegions.concat([found, self._light(frame)])
         return found, _SEARCH_CODES[search]

@@ -111,7 +111,7 @@ class Photo:
         if self._grey:
             out = out.convert("LA" if self._has_alpha else "L")
         if image_format == "JPEG" and out.mode in ("RGBA", "LA"):
-            out = out.convert(out.mode[0] if out.mode == "LA" else "RGB")
+            out = out.convert("L" if out.mode == "LA" else "RGB")
         options: dict[str, object] = {}
         if self._source_info.get("icc_profile"):
             options["icc_profile"] = self._source_info["icc_profile"]

@@ -65,7 +65,12 @@ def detect_scaled(detector: FaceDetector, small: np.ndarray, full_size: tuple[in
     in the pixels of the frame at ``full_size`` (width, height). Scaled down,
     faster by the square of the scale and blind to faces that become too small
     to see; scaled up, the other way round."""
-    found = detector.detect(small)
+    return in_full_size(detector.detect(small), small, full_size)
+
+
+def in_full_size(found: FaceRegions, small: np.ndarray, full_size: tuple[int, int]) -> FaceRegions:
+    """Boxes found in a scaled copy of a frame, moved (in place) to the
+    pixels of the frame at ``full_size`` (width, height)."""
     small_h, small_w = small.shape[:2]
     found.xyxy[:] *= np.array([full_size[0] / small_w, full_size[1] / small_h] * 2, np.float32)
     return found

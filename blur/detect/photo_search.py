@@ -29,7 +29,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from blur.detect import FaceDetector, scaled_size
+from blur.detect import FaceDetector, in_full_size, scaled_size
 from blur.detect.tiling import detect_in_tiles
 from blur.regions import FaceRegions
 
@@ -62,13 +62,10 @@ def detect_photo(detector: FaceDetector, image: np.ndarray, enlarge: bool = True
 def _search(detector: FaceDetector, image: np.ndarray, size: tuple[int, int] | None = None) -> FaceRegions:
     """The faces in the image, in tiles if it is large; boxes in the pixels of
     the photo at ``size`` (width, height; default the image's)."""
-    height_px, width_px = image.shape[:2]
-    short_px = min(width_px, height_px)
+    short_px = min(image.shape[:2])
     # No smaller search follows an image this narrow (see ``_shrunk``): every face must fit in a tile.
     found = detect_in_tiles(detector, image, _TILE_OVERLAP_PX if short_px > _REACH_PX else short_px)
-    if size is not None:
-        found.xyxy[:] *= np.array([size[0] / width_px, size[1] / height_px] * 2, np.float32)
-    return found
+    return found if size is None else in_full_size(found, image, size)
 
 
 def _sides(regions: FaceRegions) -> np.ndarray:
