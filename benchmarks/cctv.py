@@ -1,11 +1,13 @@
-"""Static-camera benchmark: recall over time on real CCTV-like footage.
+"""Real-footage benchmark: recall over time on CCTV-like and street footage.
 
 None of the real videos in ../shared/data has face boxes, so this scores
 blur against a stand-in: every face that CenterFace, run at full resolution
 on every frame, finds with confidence 0.3 or more (a face the per-frame
 search is sure of in one frame must be covered in that frame). It answers
 what the pan/zoom clips cannot: people walking at CCTV frame rates (10 fps
-and less), with faces of 8-20 px, between blur's full searches.
+and less), with faces of 8-20 px, between blur's full searches; and small
+faces passing a moving car, at 1080p, 1440p and 4K, where the light search
+and the close looks scale with the frame.
 
 Runs the blur CLI in solid magenta on each video, finds the redaction in the
 output pixels, and writes the table to benchmarks/results/cctv.md.
@@ -68,6 +70,10 @@ def main() -> None:
             / "intel_one-by-one-person-detection.mp4",
             "night crowd from above (MOT20-05), 826x540 25 fps": VIDEOS / "dlib_MOT20-05-raw_even_shorter.mp4",
         }
+        street = VIDEOS / "dlib_MOT17-13-SDP-raw.h265"  # from a moving car, 25 fps
+        for size, frames in (((1920, 1080), 300), ((2560, 1440), 150), ((3840, 2160), 150)):
+            label = f"street from a car (MOT17-13), scaled to {size[0]}x{size[1]} (first {frames} frames)"
+            videos[label] = scaled_loop(street, scratch / f"street{size[1]}.mp4", size, frames)
         for label, path in videos.items():
             clip = Clip(path, confident_faces(path))
             tally = Tally()
@@ -77,7 +83,7 @@ def main() -> None:
             print(f"done: {label}", file=sys.stderr)
 
     lines = [
-        "# Static-camera benchmark", "",
+        "# Real-footage benchmark", "",
         f"Made by `benchmarks/cctv.py` on {time.strftime('%Y-%m-%d')}"
         + (f" with `{args.extra}`" if args.extra else "") + ". Faces: what CenterFace at full resolution finds "
         f"with confidence {CONFIDENT} or more in each frame (there are no drawn boxes for these videos). A face is "

@@ -15,6 +15,7 @@ from blur import __version__
 from blur.errors import BlurError
 from blur.settings import (
     AUDIO_POLICIES,
+    LIGHT_SIZE_MIN_PX,
     MASK_SHAPES,
     PRECISIONS,
     REDACT_MODES,
@@ -124,7 +125,7 @@ def _detect_options(command: Callable) -> Callable:
                      help="In videos, search every N-th frame for faces; tracking covers the frames "
                           "between. Faster; a face seen for under N frames can be missed."),
         click.option("--light-size", "light_size_px", type=click.IntRange(0, 4320), default=defaults.light_size_px,
-                     show_default=True, metavar="PX",
+                     show_default=f"a third of the shorter side, at least {LIGHT_SIZE_MIN_PX}", metavar="PX",
                      help="Most video searches are light: on the frame scaled down so its shorter side is "
                           "PX (videos under 1.7 times PX are searched in full, as cheaply). 0 searches at full "
                           "resolution every time (slow)."),

@@ -47,7 +47,7 @@ class Looker:
     def __init__(self, detector: FaceDetector, settings: DetectSettings, info: VideoInfo) -> None:
         self._detector = detector
         self._info = info
-        self._light_size_px = settings.light_size_px
+        self._light_size_px = settings.light_size_for(min(info.width, info.height))
         self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
         self.cuts = CutDetector()
         self._still = StillDetector()
@@ -60,7 +60,7 @@ class Looker:
         self._tile_overlap_px = min(info.width, info.height)
         self._light_with_full = False
         if self._schedule.has_light_searches:
-            light_scale = settings.light_size_px / min(info.width, info.height)
+            light_scale = self._light_size_px / min(info.width, info.height)
             self._close = CloseLooks(detector, settings.threshold, float(info.frame_rate), light_scale)
             self._tile_overlap_px = math.ceil(2 * LIGHT_MIN_FACE_PX / light_scale)
             self._light_with_full = info.width * info.height > MOST_TILE_PIXELS

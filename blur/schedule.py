@@ -42,7 +42,7 @@ class SearchSchedule:
         # Light searches (with the close looks they need) cost as much as full
         # ones on a frame under about 1.7 times their size: every search is full
         # there (576p: 14.7 s against 15.0 s; 720p: 15.0 s against 9.2 s).
-        self._light = 0 < settings.light_size_px < _LIGHT_SHARE * short_side_px
+        self._light = 0 < settings.light_size_for(short_side_px) < _LIGHT_SHARE * short_side_px
         # With light searches, a small face is seen only by the full ones, so
         # it can go unsearched for a full interval whatever the stillness.
         # Without them, only a still picture would go unsearched that long: it

@@ -16,6 +16,8 @@ REDACT_MODES = ("blur", "pixelate", "solid")
 PRECISIONS = ("fast", "exact")
 MASK_SHAPES = ("ellipse", "box")
 AUDIO_POLICIES = ("keep", "drop")
+# The least default light search size (``DetectSettings.light_size_for``).
+LIGHT_SIZE_MIN_PX = 360
 X264_PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
     "medium", "slow", "slower", "veryslow", "placebo",
@@ -85,7 +87,8 @@ class DetectSettings:
         down so its shorter side is this long. Faces big enough to see there
         are found as surely, for a fraction of the cost; 0 searches at full
         resolution every time, as does a video whose shorter side is under
-        about 1.7 times this (``blur.schedule``).
+        about 1.7 times this (``blur.schedule``). None (the default): a third
+        of the video's shorter side, at least 360 px (``light_size_for``).
     full_every_seconds: in videos, a full-resolution look is taken at least
         this often, and on the first frame of every shot, for small faces;
         tracking carries them between. Lower is slower and safer.
@@ -101,10 +104,22 @@ class DetectSettings:
     weak_threshold: float = 0.05
     confirm_frames: int = 4
     every_frames: int = 2
-    light_size_px: int = 360
+    light_size_px: int | None = None
     full_every_seconds: float = 1.0
     precision: str = "fast"
     enlarge_photos: bool = True
+
+    def light_size_for(self, short_side_px: int) -> int:
+        """The light search size in a video whose shorter side is this long (0: none).
+
+        By default it grows with the frame, so the light search sees faces
+        as small a share of the frame at any size, and leaves the close looks
+        as few to follow: 360 px up to 1080p, 480 at 1440p, 720 at 2160p.
+        On the 4K street clip of ``benchmarks/cctv.py``, with 192 px close
+        looks, recall was 0.918 at 360 and 0.995 at 720, in about the same time."""
+        if self.light_size_px is not None:
+            return self.light_size_px
+        return max(LIGHT_SIZE_MIN_PX, round(short_side_px / 3))
 
     @property
     def floor(self) -> float:
@@ -120,7 +135,7 @@ class DetectSettings:
             raise SettingsError(f"confirmation over {self.confirm_frames} frames must be between 1 and 100")
         if not 1 <= self.every_frames <= 30:
             raise SettingsError(f"detection every {self.every_frames} frames must be between 1 and 30")
-        if self.light_size_px != 0 and not 120 <= self.light_size_px <= 4320:
+        if self.light_size_px not in (0, None) and not 120 <= self.light_size_px <= 4320:
             raise SettingsError(f"light search size {self.light_size_px} px must be 0 (off) or 120-4320")
         if not 0.0 < self.full_every_seconds <= 10.0:
             raise SettingsError(f"full-resolution detection every {self.full_every_seconds} s must be 0-10 s")

@@ -42,7 +42,7 @@ def test_a_small_face_is_followed_between_full_searches():
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
     # one full search, then each light search and its look: one window, a mosaic of one
-    assert detector.shapes == [(1080, 1920)] + [(384, 640), (128, 128)] * 4
+    assert detector.shapes == [(1080, 1920)] + [(384, 640), (192, 192)] * 4
 
 
 def test_a_small_face_in_a_rotated_video_is_followed_in_stored_pixels():
@@ -54,7 +54,7 @@ def test_a_small_face_in_a_rotated_video_is_followed_in_stored_pixels():
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
     # the frame is searched upright (portrait)
-    assert detector.shapes == [(1920, 1080)] + [(640, 384), (128, 128)] * 2
+    assert detector.shapes == [(1920, 1080)] + [(640, 384), (192, 192)] * 2
 
 
 def test_a_face_the_light_search_sees_is_not_followed():
@@ -94,19 +94,19 @@ def test_windows_beyond_a_row_of_the_mosaic_come_back_to_their_places():
 
     looks.follow(detector.detect(squares(0)), frame_index=0)
     found = looks.look(squares(5), 2)
-    assert detector.shapes[-1] == (256, 512)  # four windows to a row
+    assert detector.shapes[-1] == (384, 768)  # four windows to a row
     assert sorted(found.xyxy.tolist()) == sorted([[x + 5, y + 5, x + 25, y + 25] for x, y in corners])
 
 
-def test_windows_are_smaller_where_the_light_search_sees_smaller_faces():
-    # 768x576: the light frame is 0.625 of it, so faces under 25.6 px are followed, in 96 px windows
+def test_windows_are_larger_where_the_light_search_sees_only_larger_faces():
+    # 2160p searched light at 360 px: faces under 96 px are followed, in windows of 2.5 times that (256 px)
     detector = SquareFinder()
-    looks = CloseLooks(detector, threshold=0.12, frame_rate=10, light_scale=360 / 576)
-    image = np.random.default_rng(0).integers(0, 100, (576, 768, 3), np.uint8)
-    image[300:320, 700:720] = 255  # near the edge: its window stays inside the frame
+    looks = CloseLooks(detector, threshold=0.12, frame_rate=10, light_scale=360 / 2160)
+    image = np.random.default_rng(0).integers(0, 100, (2160, 3840, 3), np.uint8)
+    image[2100:2160, 3780:3840] = 255  # in the corner: its window stays inside the frame
     looks.follow(detector.detect(image), frame_index=0)
-    assert looks.look(image, 2).xyxy.tolist() == [[700, 300, 720, 320]]
-    assert detector.shapes[-1] == (96, 96)
+    assert looks.look(image, 2).xyxy.tolist() == [[3780, 2100, 3840, 2160]]
+    assert detector.shapes[-1] == (256, 256)
 
 
 def _vtest_at_1080p(frames: int) -> list[Frame]:
@@ -156,24 +156,24 @@ def test_no_close_looks_when_every_search_is_full():
     frames = _moving_square(24, 5)
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     search_frames(frames, detector, DetectSettings(light_size_px=0), info)
-    assert (128, 128) not in detector.shapes
+    assert (192, 192) not in detector.shapes
 
 
 def test_a_4k_full_search_runs_in_tiles_with_a_light_search_for_the_large_faces():
     """A full search of a frame over 4 megapixels is cut into tiles of at most
     that, overlapping by twice the largest face the light search cannot see
-    (2 x 96 px at 2160p), so such a face on a seam lies whole in a tile. A
-    larger face cut by a seam is seen whole by a light search of the same
-    frame."""
+    (2 x 48 px at 2160p, searched light at 720 px), so such a face on a seam
+    lies whole in a tile. A larger face cut by a seam is seen whole by a light
+    search of the same frame."""
     from blur.detect.tiling import box_iou_matrix
 
     image = np.zeros((2160, 3840, 3), np.uint8)
-    image[1000:1060, 1400:1460] = 255  # 60 px, across the first column of tiles' right edge (1440)
-    image[800:1200, 2200:2600] = 255  # 400 px, across the first row of tiles' bottom edge (1184)
+    image[1000:1060, 1950:2010] = 255  # 60 px, across the first column of tiles' right edge (1984)
+    image[900:1300, 2200:2600] = 255  # 400 px, across the first row of tiles' bottom edge (1152)
     detector = SquareFinder()
     info = VideoInfo(None, 3840, 2160, 1 / RATE, RATE, 1)
     found = search_frames([Frame(0, 0, 1, 1 / RATE, 0, image)], detector, DetectSettings(), info).detections[0]
-    assert detector.shapes == [(1184, 1440)] * 6 + [(384, 640)]
+    assert detector.shapes == [(1152, 1984)] * 4 + [(736, 1280)]
     boxes = found.xyxy.tolist()
-    assert [1400, 1000, 1460, 1060] in boxes
-    assert box_iou_matrix(found.xyxy, np.array([[2200, 800, 2600, 1200]], np.float32)).max() > 0.9
+    assert [1950, 1000, 2010, 1060] in boxes
+    assert box_iou_matrix(found.xyxy, np.array([[2200, 900, 2600, 1300]], np.float32)).max() > 0.9

@@ -41,11 +41,24 @@ def _run(settings: DetectSettings, short_side_px: int, frames: int, cuts=(), sti
     # and so is 576p, where light searches and close looks cost as much as full searches; 720p is not
     (DetectSettings(every_frames=2), 576, (), (), [F, N, F, N, F]),
     (DetectSettings(every_frames=2), 720, (), (), [F, N, L, N, L]),
+    # 4K searched light at its default size (720 px) too; a light size that large on 1080p is not
+    (DetectSettings(every_frames=2), 2160, (), (), [F, N, L, N, L]),
+    (DetectSettings(every_frames=2, light_size_px=720), 1080, (), (), [F, N, F, N, F]),
     # light searches off, every frame: the per-frame baseline
     (DetectSettings(every_frames=1, light_size_px=0), 1080, (), (), [F, F, F, F]),
 ])
 def test_schedule(settings, short_side_px, cuts, still, expected):
     assert _run(settings, short_side_px, len(expected), cuts, still) == expected
+
+
+@pytest.mark.parametrize(("light_size_px", "short_side_px", "expected"), [
+    # by default a third of the shorter side, at least 360 px
+    (None, 480, 360), (None, 1080, 360), (None, 1440, 480), (None, 2160, 720), (None, 4320, 1440),
+    # as set, whatever the frame
+    (360, 2160, 360), (0, 2160, 0),
+])
+def test_the_light_size_grows_with_the_frame_unless_set(light_size_px, short_side_px, expected):
+    assert DetectSettings(light_size_px=light_size_px).light_size_for(short_side_px) == expected
 
 
 @pytest.mark.parametrize(("rotation", "expected"), [(0, [(1080, 1920), (384, 640)]), (90, [(1920, 1080), (640, 384)])])
