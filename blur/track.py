@@ -4,8 +4,9 @@ Trackers made for benchmarks hide new or unconfirmed tracks to look precise;
 here the bias is the other way. Every detection is kept. Tracks are linked by
 position and size only (no appearance features of any kind), gaps are filled
 by interpolation, and every track is padded some frames before its first and
-after its last detection, so a face is covered from the frame it enters. A
-scene cut ends all tracks and stops padding from crossing it.
+after its last detection, so a face is covered from the frame it enters (and,
+after, on the way it was moving). A scene cut ends all tracks and stops
+padding from crossing it.
 
 It runs as a stream: frames go in as they are searched and come out, in
 order, as soon as nothing later in the video can change them (a few seconds
@@ -33,6 +34,9 @@ from blur.settings import TrackSettings
 _MAX_CENTRE_DISTANCE = 0.8
 _DISTANCE_PER_GAP_SECOND = 7.5
 _MIN_HEIGHT_RATIO = 0.5
+# After a track's last detection its padding follows the way the face was
+# moving over about this long before, and still covers where it was last seen.
+_HEADING_SECONDS = 0.5
 
 
 @dataclass
@@ -69,6 +73,27 @@ def _pairs(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray,
     ratio = np.minimum(height_new, height_old) / np.maximum(np.maximum(height_new, height_old), 1e-6)
     allowed = (distance < reach[cols]) & (ratio > _MIN_HEIGHT_RATIO)
     return rows[allowed], cols[allowed], distance[allowed]
+
+
+def _heading(track: _Track, within_frames: int) -> np.ndarray:
+    """How far the track's centre moved per frame (x, y), from its earliest
+    detection within ``within_frames`` of its last one (or the one before
+    the last) to its last."""
+    if len(track.frames) < 2:
+        return np.zeros(2)
+    first = len(track.frames) - 2
+    while first > 0 and track.frames[-1] - track.frames[first - 1] <= within_frames:
+        first -= 1
+    shift = (track.boxes[-1][:2] + track.boxes[-1][2:] - track.boxes[first][:2] - track.boxes[first][2:]) / 2
+    return shift / (track.frames[-1] - track.frames[first])
+
+
+def _padded_after(box: np.ndarray, heading: np.ndarray, count: int) -> np.ndarray:
+    """The boxes of the ``count`` frames after a box: each spans the box and
+    the box moved on as it was heading, so the face is covered wherever it
+    went between, and where it stopped."""
+    moved = box[None, :] + np.tile(heading, 2)[None, :] * np.arange(1, count + 1)[:, None]
+    return np.concatenate([np.minimum(box[:2], moved[:, :2]), np.maximum(box[2:], moved[:, 2:])], axis=1)
 
 
 def max_gap_frames(settings: TrackSettings, frame_rate: Fraction) -> int:
@@ -196,6 +221,7 @@ class _Filler:
     def __init__(self, settings: TrackSettings, frame_rate: Fraction) -> None:
         self._linker = _Linker(max_gap_frames(settings, frame_rate), frame_rate)
         self._pad = round(settings.pad_seconds * frame_rate)
+        self._heading_frames = max(1, round(_HEADING_SECONDS * frame_rate))
         self._shot_start = 0
         self._latest = -1
         # per waiting frame: its detections, whether a shot starts there, and
@@ -246,7 +272,9 @@ class _Filler:
             else:
                 waiting.append(track)
                 continue
-            self._add(range(last + 1, end), track.boxes[-1], track.scores[-1], track.track_id, "extended")
+            boxes = _padded_after(track.boxes[-1], _heading(track, self._heading_frames), end - last - 1)
+            for frame_index, box in zip(range(last + 1, end), boxes):
+                self._add([frame_index], box, track.scores[-1], track.track_id, "extended")
         self._to_pad_after = waiting
 
     def _add(self, frame_indices, box: np.ndarray, score: float, track_id: int, source: str) -> None:
@@ -346,33 +374,3 @@ def fill_and_pad(
     if not settings.enabled:
         return detections
     return track_all(_Filler(settings, frame_rate), detections, cuts)
-
-
-class _Additions:
-    """Regions added to many frames at once, gathered as arrays and split by
-    frame at the end (a list per frame and region is many times slower)."""
-
-    def __init__(self) -> None:
-        self._parts: list[tuple[np.ndarray, np.ndarray, float, int, int]] = []
-
-    def add(self, frame_indices: np.ndarray, boxes: np.ndarray, score: float, track_id: int, source: str) -> None:
-        """Boxes (one per frame, or one for all) added to those frames."""
-        if len(frame_indices):
-            self._parts.append((frame_indices, np.broadcast_to(boxes, (len(frame_indices), 4)), float(score),
-                                track_id, SOURCE_CODES[source]))
-
-    def per_frame(self, frame_count: int) -> list[FaceRegions]:
-        if not self._parts:
-            return [FaceRegions.empty() for _ in range(frame_count)]
-        frame_indices = np.concatenate([part[0] for part in self._parts])
-        sizes = [len(part[0]) for part in self._parts]
-        xyxy = np.concatenate([part[1] for part in self._parts]).astype(np.float32)
-        score = np.repeat(np.array([part[2] for part in self._parts], np.float32), sizes)
-        track_id = np.repeat(np.array([part[3] for part in self._parts], np.int32), sizes)
-        source = np.repeat(np.array([part[4] for part in self._parts], np.uint8), sizes)
-        order = np.argsort(frame_indices, kind="stable")
-        bounds = np.searchsorted(frame_indices[order], np.arange(frame_count + 1))
-        return [
-            FaceRegions(xyxy[rows], score[rows], track_id[rows], source[rows])
-            for rows in (order[first:last] for first, last in zip(bounds[:-1], bounds[1:]))
-        ]

@@ -73,6 +73,25 @@ def test_padded_before_and_after_within_the_clip():
     assert _sources(result[5]) == ["extended"] and _sources(result[16]) == ["extended"]
 
 
+def test_padding_after_follows_the_way_the_face_was_moving():
+    """A face crossing the frame (a camera on a moving car) is lost by the
+    detector at frame 10; in the padding after, the box is stretched the way
+    it was heading, so it still covers the face 5 frames (1.25 face widths)
+    on, and still covers where it was last seen."""
+    detections = _frames({i: [[5 * i, 0, 5 * i + 20, 20]] for i in range(0, 11, 2)}, 20)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
+    assert _sources(result[15]) == ["extended"] and len(result[16]) == 0
+    for frame_index in range(11, 16):
+        x1, y1, x2, y2 = result[frame_index].xyxy[0].tolist()
+        assert x1 <= 50 and x2 >= 5 * frame_index + 20 and (y1, y2) == (0, 20), (frame_index, x1, x2)
+
+
+def test_padding_after_a_still_face_stays_where_it_was():
+    detections = _frames({0: [[100, 100, 120, 120]], 1: [[101, 99, 121, 119]], 2: [[100, 100, 120, 120]]}, 10)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
+    assert [r.xyxy[0].tolist() for r in result[3:8]] == [[100, 100, 120, 120]] * 5
+
+
 def test_padding_and_linking_stop_at_a_scene_cut():
     detections = _frames({10: [[0, 0, 20, 20]], 12: [[0, 0, 20, 20]]}, 20)
     result = fill_and_pad(detections, {11}, RATE, TrackSettings(pad_seconds=0.5))
