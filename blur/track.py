@@ -4,9 +4,9 @@ Trackers made for benchmarks hide new or unconfirmed tracks to look precise;
 here the bias is the other way. Every detection is kept. Tracks are linked by
 position and size only (no appearance features of any kind), gaps are filled
 by interpolation, and every track is padded some frames before its first and
-after its last detection, so a face is covered from the frame it enters (and,
-after, on the way it was moving). A scene cut ends all tracks and stops
-padding from crossing it.
+after its last detection, so a face is covered from the frame it enters;
+padding stretches along the way the face was moving. A scene cut ends all
+tracks and stops padding from crossing it.
 
 It runs as a stream: frames go in as they are searched and come out, in
 order, as soon as nothing later in the video can change them (a few seconds
@@ -34,8 +34,9 @@ from blur.settings import TrackSettings
 _MAX_CENTRE_DISTANCE = 0.8
 _DISTANCE_PER_GAP_SECOND = 7.5
 _MIN_HEIGHT_RATIO = 0.5
-# After a track's last detection its padding follows the way the face was
-# moving over about this long before, and still covers where it was last seen.
+# A track's padding follows the way the face was moving over about this long
+# (after its last detection; before its first, as its first two show), and
+# still covers where it was last seen.
 _HEADING_SECONDS = 0.5
 
 
@@ -88,10 +89,11 @@ def _heading(track: _Track, within_frames: int) -> np.ndarray:
     return shift / (track.frames[-1] - track.frames[first])
 
 
-def _padded_after(box: np.ndarray, heading: np.ndarray, count: int) -> np.ndarray:
-    """The boxes of the ``count`` frames after a box: each spans the box and
-    the box moved on as it was heading, so the face is covered wherever it
-    went between, and where it stopped."""
+def _stretched(box: np.ndarray, heading: np.ndarray, count: int) -> np.ndarray:
+    """The boxes of the ``count`` frames on from a box (back from it, with
+    the heading reversed): each spans the box and the box moved on as it was
+    heading, so the face is covered wherever it went between, and where it
+    stopped."""
     moved = box[None, :] + np.tile(heading, 2)[None, :] * np.arange(1, count + 1)[:, None]
     return np.concatenate([np.minimum(box[:2], moved[:, :2]), np.maximum(box[2:], moved[:, 2:])], axis=1)
 
@@ -229,6 +231,8 @@ class _Filler:
         self._waiting: deque[tuple[int, FaceRegions, bool, list]] = deque()
         self._first_waiting = 0
         self._to_pad_after: list[_Track] = []
+        # per track seen once: where its padding before went, as (frame, place in that frame's additions)
+        self._padded_before: dict[int, list[tuple[int, int]]] = {}
 
     def add(self, frame_index: int, detections: FaceRegions, is_cut: bool) -> list[Staged]:
         self._latest = frame_index
@@ -239,18 +243,24 @@ class _Filler:
         self._waiting.append((frame_index, FaceRegions(detections.xyxy, detections.score, track_ids, detections.source),
                               is_cut, []))
         self._to_pad_after.extend(ended)
+        for track in ended:
+            self._padded_before.pop(track.track_id, None)
         self._pad_after(frame_index if is_cut else None)
         for track in row_tracks:
             if len(track.frames) == 1:
                 before = range(max(self._shot_start, frame_index - self._pad), frame_index)
-                self._add(before, track.boxes[0], track.scores[0], track.track_id, "extended")
-            elif track.frames[-2] < frame_index - 1:
+                self._padded_before[track.track_id] = [
+                    (index, self._add(index, track.boxes[0], track.scores[0], track.track_id, "extended"))
+                    for index in before]
+            elif len(track.frames) == 2:
+                self._stretch_padding_before(track)
+            if len(track.frames) > 1 and track.frames[-2] < frame_index - 1:
                 start = track.frames[-2]
                 first, last = track.boxes[-2].astype(np.float64), track.boxes[-1].astype(np.float64)
                 score = min(np.float32(track.scores[-2]), np.float32(track.scores[-1]))
                 for between in range(start + 1, frame_index):
                     t = (between - start) / (frame_index - start)
-                    self._add([between], (1 - t) * first + t * last, score, track.track_id, "interpolated")
+                    self._add(between, (1 - t) * first + t * last, score, track.track_id, "interpolated")
         return self._release(final=False)
 
     def finish(self) -> list[Staged]:
@@ -272,14 +282,30 @@ class _Filler:
             else:
                 waiting.append(track)
                 continue
-            boxes = _padded_after(track.boxes[-1], _heading(track, self._heading_frames), end - last - 1)
+            boxes = _stretched(track.boxes[-1], _heading(track, self._heading_frames), end - last - 1)
             for frame_index, box in zip(range(last + 1, end), boxes):
-                self._add([frame_index], box, track.scores[-1], track.track_id, "extended")
+                self._add(frame_index, box, track.scores[-1], track.track_id, "extended")
         self._to_pad_after = waiting
 
-    def _add(self, frame_indices, box: np.ndarray, score: float, track_id: int, source: str) -> None:
-        for frame_index in frame_indices:
-            self._waiting[frame_index - self._first_waiting][3].append((track_id, box, float(score), SOURCE_CODES[source]))
+    def _stretch_padding_before(self, track: _Track) -> None:
+        """Once a track is seen a second time, its padding before the first
+        detection (where not yet handed on) stretches back the way the face
+        came."""
+        padded = self._padded_before.pop(track.track_id, [])
+        heading = _heading(track, self._heading_frames)
+        if not padded or not heading.any():
+            return
+        boxes = _stretched(track.boxes[0], -heading, track.frames[0] - padded[0][0])
+        for frame_index, place in padded:
+            if frame_index >= self._first_waiting:
+                additions = self._waiting[frame_index - self._first_waiting][3]
+                additions[place] = (track.track_id, boxes[track.frames[0] - frame_index - 1], *additions[place][2:])
+
+    def _add(self, frame_index: int, box: np.ndarray, score: float, track_id: int, source: str) -> int:
+        """Add a region to a frame; its place among the frame's additions."""
+        additions = self._waiting[frame_index - self._first_waiting][3]
+        additions.append((track_id, box, float(score), SOURCE_CODES[source]))
+        return len(additions) - 1
 
     def _release(self, final: bool) -> list[Staged]:
         # Frames before ``settled`` can gain nothing more: no open track or

@@ -86,6 +86,19 @@ def test_padding_after_follows_the_way_the_face_was_moving():
         assert x1 <= 50 and x2 >= 5 * frame_index + 20 and (y1, y2) == (0, 20), (frame_index, x1, x2)
 
 
+def test_padding_before_follows_the_way_the_face_came_where_not_yet_handed_on():
+    """A face seen first at frame 10 and again at 12, moving 5 px a frame:
+    the padding before frame 10 still waiting then (6-9; frames are handed on
+    as soon as nothing can change them, and 5 was) stretches back along its
+    way."""
+    detections = _frames({i: [[5 * i, 0, 5 * i + 20, 20]] for i in (10, 12, 14)}, 20)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
+    assert result[5].xyxy[0].tolist() == [50, 0, 70, 20]
+    for frame_index in (6, 7, 8, 9):
+        x1, y1, x2, y2 = result[frame_index].xyxy[0].tolist()
+        assert (x1, x2, y1, y2) == (5 * frame_index, 70, 0, 20), frame_index
+
+
 def test_padding_after_a_still_face_stays_where_it_was():
     detections = _frames({0: [[100, 100, 120, 120]], 1: [[101, 99, 121, 119]], 2: [[100, 100, 120, 120]]}, 10)
     result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
