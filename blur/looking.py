@@ -47,8 +47,9 @@ class Looker:
     def __init__(self, detector: FaceDetector, settings: DetectSettings, info: VideoInfo) -> None:
         self._detector = detector
         self._info = info
-        self._light_size_px = settings.light_size_for(min(info.width, info.height))
-        self._schedule = SearchSchedule(settings, info.frame_rate, min(info.width, info.height))
+        short_px = min(info.width, info.height)
+        self._light_size_px = settings.light_size_for(short_px)
+        self._schedule = SearchSchedule(settings, info.frame_rate, short_px)
         self.cuts = CutDetector()
         self._still = StillDetector()
         # of the first frame looked at (``blur.scenes.thumbnail``)
@@ -57,10 +58,10 @@ class Looker:
         self._close = None
         # A full search of a frame over 4 megapixels runs in tiles that overlap by more than the
         # largest face only it can see; larger faces a light search of the same frame finds whole.
-        self._tile_overlap_px = min(info.width, info.height)
+        self._tile_overlap_px = short_px
         self._light_with_full = False
         if self._schedule.has_light_searches:
-            light_scale = self._light_size_px / min(info.width, info.height)
+            light_scale = self._light_size_px / short_px
             self._close = CloseLooks(detector, settings.threshold, float(info.frame_rate), light_scale)
             self._tile_overlap_px = math.ceil(2 * LIGHT_MIN_FACE_PX / light_scale)
             self._light_with_full = info.width * info.height > MOST_TILE_PIXELS
