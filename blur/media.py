@@ -252,16 +252,19 @@ class VideoReader:
         as_planes = planar and self._video.codec_context.pix_fmt == I420 and width_px % 2 == 0 and height_px % 2 == 0
         return width_px * height_px * 3 // (2 if as_planes else 1)
 
-    def _demux(self, with_audio: bool) -> Iterator[av.VideoFrame | av.Packet]:
-        """Decoded video frames and, if asked, raw audio packets, in file order."""
+    def _demux(self, with_audio: bool, from_start: bool = True) -> Iterator[av.VideoFrame | av.Packet]:
+        """Decoded video frames and, if asked, raw audio packets, in file order
+        (from the start of the file, or from where it was sought)."""
         streams = [self._video, *self.audio_streams] if with_audio else [self._video]
         count = 0
+        damaged = False
         try:
             for packet in self._container.demux(*streams):
                 if packet.stream.type == "audio":
                     if packet.dts is not None:
                         yield packet
                     continue
+                damaged = damaged or packet.is_corrupt
                 for frame in packet.decode():
                     count += 1
                     yield frame
@@ -272,6 +275,12 @@ class VideoReader:
         if count == 0:
             # Nothing to redact is not a finished job: the output would be empty.
             raise InputError(f"{self.path}: no video frame could be decoded (damaged, or cut short before the first)")
+        listed = self.info.frame_count
+        if damaged and from_start and listed and count < listed:
+            # A file cut off mid-copy keeps an index of every frame; the frames
+            # that are there still go out, but the output is shorter.
+            log.warning("%s: damaged or cut short: its index lists %d video frames, only %d could be decoded; "
+                        "the output holds those %d", self.path, listed, count, count)
 
     def frames(self, planar: bool = False) -> Iterator[Frame]:
         """Every video frame, decoded, in presentation order.
@@ -309,7 +318,7 @@ class VideoReader:
         if start_pts:
             self._container.seek(start_pts, stream=self._video, backward=True, any_frame=False)
         clock = _FrameClock(self.info, first_index, planar)
-        for frame in self._demux(with_audio=False):
+        for frame in self._demux(with_audio=False, from_start=not start_pts):
             if frame.pts is None or frame.pts < start_pts:
                 continue
             if end_pts is not None and frame.pts >= end_pts:

@@ -125,6 +125,48 @@ def test_truncated_raw_stream_redacts_every_frame_that_decodes(tmp_path):
     assert digest(path) == before
 
 
+def _cut_short_mp4(tmp_path: Path) -> Path:
+    """An MP4 with its index at the front (as for streaming), copied only up
+    to the middle of its 16th frame: the index still lists all 30."""
+    import av
+
+    source = make_clip(tmp_path / "whole.mp4", frames=30, audio=False)
+    whole = tmp_path / "front.mp4"
+    with av.open(str(source)) as src, av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    with av.open(str(whole)) as container:
+        cut = [packet for packet in container.demux(container.streams.video[0]) if packet.size][15]
+        end = cut.pos + cut.size // 2
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(whole.read_bytes()[:end])
+    source.unlink()
+    whole.unlink()
+    return path
+
+
+def test_mp4_cut_short_is_redacted_as_far_as_it_goes_and_says_so(tmp_path):
+    """Every frame that is there comes out redacted, and the user is told
+    the file lists more frames than it holds: the output is shorter."""
+    import av
+
+    from tests.clips import probe
+
+    path = _cut_short_mp4(tmp_path)
+    with av.open(str(path)) as container:
+        listed = container.streams.video[0].frames
+    result = run("redact", path, "-o", tmp_path / "out.mp4")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    written = probe(tmp_path / "out.mp4").frame_count
+    assert 0 < written < listed == 30
+    warnings = [line for line in result.stderr.splitlines() if "cut short" in line]
+    assert len(warnings) == 1 and str(path) in warnings[0], result.stderr
+    assert f"lists {listed} video frames, only {written} could be decoded" in warnings[0]
+
+
 def test_noise_mid_stream_fails_with_one_line(tmp_path):
     path = _bad_mp4_mid_stream(tmp_path)
     before = digest(path)
