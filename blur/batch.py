@@ -10,12 +10,14 @@ others: each file's outcome is reported, and the summary lists them all.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from blur.digest import sha256_of
 from blur.errors import BlurError
@@ -39,6 +41,9 @@ class FileOutcome:
     frames: int = 0
     regions: int = 0
     error: str = ""
+    # What the user should know about a file that was done (a stream left
+    # out, a video cut short): logged in the worker, so carried back here.
+    warnings: list[str] = field(default_factory=list)
 
 
 def plan_path(output: Path) -> Path:
@@ -75,9 +80,29 @@ def _redactor(settings: Settings):
     return _REDACTORS[key]
 
 
+@contextmanager
+def _warnings_logged() -> Iterator[list[str]]:
+    """The warnings blur logs inside the block, as messages."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("blur")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
 def redact_one(source: str, output: str, settings_data: dict, disclosure_data: dict) -> FileOutcome:
     """Scan and render one file, writing output, plan and record; never raises
     for a bad file. Runs in a worker process or on a Dask worker."""
+    with _warnings_logged() as warnings:
+        outcome = _redact_one(source, output, settings_data, disclosure_data)
+    return FileOutcome(**{**asdict(outcome), "warnings": warnings})
+
+
+def _redact_one(source: str, output: str, settings_data: dict, disclosure_data: dict) -> FileOutcome:
     started = time.perf_counter()
     source_path, output_path = Path(source), Path(output)
     try:

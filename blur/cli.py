@@ -386,6 +386,8 @@ def batch(context: click.Context, source_root: Path, target_root: Path, workers:
     from blur.batch import SUMMARY_NAME, count_outcomes, run_batch
 
     def report(outcome) -> None:
+        for warning in outcome.warnings:
+            log.warning(warning)
         if outcome.status == "failed":
             click.echo(f"blur: error: {outcome.error}", err=True)
         elif not context.obj["quiet"]:

@@ -130,6 +130,27 @@ class VideoFacts:
         return len(self.frame_times)
 
 
+def make_cut_short_mp4(path: Path) -> Path:
+    """A clip of 30 frames in an MP4 with its index at the front (as for
+    streaming), copied only up to the middle of its 16th frame: the index
+    still lists all 30."""
+    whole = make_clip(path.with_name(path.stem + ".whole.mp4"), frames=30, audio=False)
+    front = path.with_name(path.stem + ".front.mp4")
+    with av.open(str(whole)) as source, av.open(str(front), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    with av.open(str(front)) as container:
+        cut = [packet for packet in container.demux(container.streams.video[0]) if packet.size][15]
+        end = cut.pos + cut.size // 2
+    path.write_bytes(front.read_bytes()[:end])
+    whole.unlink()
+    front.unlink()
+    return path
+
+
 def probe(path: Path) -> VideoFacts:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

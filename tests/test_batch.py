@@ -15,7 +15,7 @@ from blur.batch import SUMMARY_NAME, run_batch
 from blur.record import Disclosure
 from blur.settings import RedactSettings, Settings
 from tests import fakes
-from tests.clips import astronaut_face_box, decoded_frames, make_clip
+from tests.clips import astronaut_face_box, decoded_frames, make_clip, make_cut_short_mp4
 from tests.conftest import WIDER
 
 SOLID = Settings(redact=RedactSettings(mode="solid", color=(255, 0, 255)))
@@ -86,13 +86,20 @@ def test_a_worker_process_that_dies_fails_its_own_file_only(archive):
     assert json.loads((target / SUMMARY_NAME).read_text())["counts"] == {"redacted": 3, "skipped": 0, "failed": 2}
 
 
-def test_batch_cli_exit_code_and_table(archive):
+def test_batch_cli_exit_code_table_and_warnings(archive):
     source, target = archive
+    cut = make_cut_short_mp4(source / "cam1" / "cut.mp4")
     done = subprocess.run([sys.executable, "-m", "blur", "batch", str(source), str(target), "--workers", "2"],
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "broken.mp4" in done.stderr and "Traceback" not in done.stderr
-    assert "3 redacted, 0 already done, 1 failed" in done.stdout
+    assert "4 redacted, 0 already done, 1 failed" in done.stdout
+    # A warning logged in a worker process reaches the user and the summary.
+    warned = [line for line in done.stderr.splitlines() if "cut short" in line]
+    assert len(warned) == 1 and str(cut) in warned[0], done.stderr
+    files = {f["source"]: f for f in json.loads((target / SUMMARY_NAME).read_text())["files"]}
+    assert [w for w in files[str(cut)]["warnings"] if "cut short" in w] and files[str(cut)]["status"] == "redacted"
+    assert files[str(source / "cam1" / "door.mp4")]["warnings"] == []
 
 
 def test_batch_on_a_dask_cluster(archive):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from blur.outputs import PARTIAL_MARK
-from tests.clips import make_clip
+from tests.clips import make_clip, make_cut_short_mp4
 from tests.conftest import VIDEOS, WIDER
 
 BLUR = [sys.executable, "-m", "blur"]
@@ -125,29 +125,6 @@ def test_truncated_raw_stream_redacts_every_frame_that_decodes(tmp_path):
     assert digest(path) == before
 
 
-def _cut_short_mp4(tmp_path: Path) -> Path:
-    """An MP4 with its index at the front (as for streaming), copied only up
-    to the middle of its 16th frame: the index still lists all 30."""
-    import av
-
-    source = make_clip(tmp_path / "whole.mp4", frames=30, audio=False)
-    whole = tmp_path / "front.mp4"
-    with av.open(str(source)) as src, av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
-        stream = out.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = stream
-                out.mux(packet)
-    with av.open(str(whole)) as container:
-        cut = [packet for packet in container.demux(container.streams.video[0]) if packet.size][15]
-        end = cut.pos + cut.size // 2
-    path = tmp_path / "cut.mp4"
-    path.write_bytes(whole.read_bytes()[:end])
-    source.unlink()
-    whole.unlink()
-    return path
-
-
 def test_mp4_cut_short_is_redacted_as_far_as_it_goes_and_says_so(tmp_path):
     """Every frame that is there comes out redacted, and the user is told
     the file lists more frames than it holds: the output is shorter."""
@@ -155,7 +132,7 @@ def test_mp4_cut_short_is_redacted_as_far_as_it_goes_and_says_so(tmp_path):
 
     from tests.clips import probe
 
-    path = _cut_short_mp4(tmp_path)
+    path = make_cut_short_mp4(tmp_path / "cut.mp4")
     with av.open(str(path)) as container:
         listed = container.streams.video[0].frames
     result = run("redact", path, "-o", tmp_path / "out.mp4")
