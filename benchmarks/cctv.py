@@ -78,8 +78,8 @@ def main() -> None:
             clip = Clip(path, confident_faces(path))
             tally = Tally()
             # (false regions are not counted: faces CenterFace is less sure of are not in the truth)
-            seconds, frames, _ = score_clip(clip, BLUR, shlex.split(args.extra), scratch / "out", tally)
-            rows.append((label, frames, tally, seconds))
+            score = score_clip(clip, BLUR, shlex.split(args.extra), scratch / "out", tally)
+            rows.append((label, score.frames, tally, score.seconds))
             print(f"done: {label}", file=sys.stderr)
 
     lines = [

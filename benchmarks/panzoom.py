@@ -85,25 +85,33 @@ def _frames(path: Path):
             yield frame.to_ndarray(format="rgb24")
 
 
-def score_clip(clip: Clip, command: list[str], options: list[str], folder: Path, tally: Tally
-               ) -> tuple[float, int, int]:
-    """Redact a clip with the CLI and tally each face-frame; returns seconds
-    taken, frames, and false regions summed over the frames (connected
-    redacted areas holding no annotated face centre, as for photos)."""
+@dataclass(frozen=True)
+class ClipScore:
+    seconds: float  # taken by the CLI
+    frames: int
+    false_regions: int  # summed over the frames
+    redacted_share: float  # the redacted share of each frame, summed over the frames
+
+
+def score_clip(clip: Clip, command: list[str], options: list[str], folder: Path, tally: Tally) -> ClipScore:
+    """Redact a clip with the CLI and tally each face-frame. False regions
+    are connected redacted areas holding no annotated face centre, as for
+    photos; the redacted share counts every redacted pixel, face or not."""
     folder.mkdir(parents=True, exist_ok=True)
     output = folder / clip.path.name
     started = time.perf_counter()
     subprocess.run([*command, str(clip.path), "-o", str(output), "--force", "--mode", "solid",
                     "--color", MAGENTA_HEX, *options], check=True)
     seconds = time.perf_counter() - started
-    false_total = 0
+    false_total, share_total = 0, 0.0
     for boxes, present, before, after in zip(clip.boxes, clip.present or clip.boxes, _frames(clip.path),
                                              _frames(output)):
         mask = redacted_mask(before, after)
         false_total += false_regions(mask, present)
+        share_total += float(np.count_nonzero(mask)) / mask.size
         for box in boxes:
             hit = coverage(mask, box) >= COVERED_FRACTION
             tally.add(height_bucket(box[3]), hit)
             if box[3] >= 20:
                 tally.add(">=20 px", hit)
-    return seconds, len(clip.boxes), false_total
+    return ClipScore(seconds, len(clip.boxes), false_total, share_total)
