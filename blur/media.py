@@ -200,8 +200,11 @@ class VideoReader:
     """Decodes one video's frames in presentation order; also hands out its
     audio packets in file order when asked, for copying."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, report_damage: bool = True) -> None:
+        """report_damage: warn when the video proves cut short (False for a
+        read that another read of the whole video follows, which warns)."""
         self.path = path
+        self._report_damage = report_damage
         self._container = open_input(path)
         try:
             if not self._container.streams.video:
@@ -276,7 +279,7 @@ class VideoReader:
             # Nothing to redact is not a finished job: the output would be empty.
             raise InputError(f"{self.path}: no video frame could be decoded (damaged, or cut short before the first)")
         listed = self.info.frame_count
-        if damaged and from_start and listed and count < listed:
+        if damaged and from_start and self._report_damage and listed and count < listed:
             # A file cut off mid-copy keeps an index of every frame; the frames
             # that are there still go out, but the output is shorter.
             log.warning("%s: damaged or cut short: its index lists %d video frames, only %d could be decoded; "

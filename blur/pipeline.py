@@ -157,7 +157,7 @@ class _StreamedScan:
             source = self._reader.frames_and_audio(with_audio=audio, planar=True)
             yield from self._scan(source)
         else:
-            with VideoReader(self._reader.path) as own:
+            with VideoReader(self._reader.path, report_damage=False) as own:
                 yield from self._scan(own.frames(planar=True))
 
     def _scan(self, source: Iterator[Frame | av.Packet]) -> Iterator[tuple[Frame | int, FaceRegions] | av.Packet]:
@@ -243,14 +243,16 @@ class Redactor:
 
     # scan ------------------------------------------------------------------
 
-    def scan(self, path: Path, workers: int = 1) -> Plan:
+    def scan(self, path: Path, workers: int = 1, report_damage: bool = True) -> Plan:
         """Find every face region in every frame of a video or photo.
 
         workers: split a video at keyframes into this many segments and
             search them in parallel processes; tracking then runs over the
             whole video, so tracks cross the segment boundaries.
+        report_damage: warn if the video proves cut short (False when a
+            render follows, which warns).
         """
-        return self._scan_photo(path) if is_photo(path) else self._scan_video(path, workers)
+        return self._scan_photo(path) if is_photo(path) else self._scan_video(path, workers, report_damage)
 
     def _scan_photo(self, path: Path) -> Plan:
         photo = Photo(path)
@@ -263,12 +265,12 @@ class Redactor:
         )
         return Plan(source, self.settings.to_dict(), self._model_records(), [regions], searches="F")
 
-    def _scan_video(self, path: Path, workers: int = 1) -> Plan:
+    def _scan_video(self, path: Path, workers: int, report_damage: bool) -> Plan:
         split = scan_in_segments(path, self.settings, workers, self._progress) if workers > 1 else None
         if split is not None:
             info, found = split
         else:
-            with VideoReader(path) as reader:
+            with VideoReader(path, report_damage) as reader:
                 info = reader.info
                 self._progress.start(f"scanning {path.name}", info.frame_count)
                 try:
@@ -399,7 +401,7 @@ class Redactor:
         (before the disclosure record, which is written last)."""
         check_writable(output, force)
         if is_photo(path) or workers > 1:
-            plan = self.scan(path, workers)
+            plan = self.scan(path, workers, report_damage=False)
             if plan_output is not None:
                 plan.save(plan_output)
             return self.render(path, plan, output, force, verify=False, disclosure=disclosure)
