@@ -79,7 +79,7 @@ def main() -> None:
             tally = Tally()
             # (false regions are not counted: faces CenterFace is less sure of are not in the truth)
             score = score_clip(clip, BLUR, shlex.split(args.extra), scratch / "out", tally)
-            rows.append((label, score.frames, tally, score.seconds))
+            rows.append((label, score.frames, tally, score.seconds, score.redacted_share / max(score.frames, 1)))
             print(f"done: {label}", file=sys.stderr)
 
     lines = [
@@ -87,11 +87,12 @@ def main() -> None:
         f"Made by `benchmarks/cctv.py` on {time.strftime('%Y-%m-%d')}"
         + (f" with `{args.extra}`" if args.extra else "") + ". Faces: what CenterFace at full resolution finds "
         f"with confidence {CONFIDENT} or more in each frame (there are no drawn boxes for these videos). A face is "
-        "redacted when 70% of its box is covered in the output pixels.", "",
-        "| video | frames | faces | recall | 10-19 px | >=20 px | s / frame |",
-        "|---|---|---|---|---|---|---|",
+        "redacted when 70% of its box is covered in the output pixels; frame redacted is the mean share of each "
+        "frame's pixels redacted, at faces or not.", "",
+        "| video | frames | faces | recall | 10-19 px | >=20 px | frame redacted | s / frame |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for label, frames, tally, seconds in rows:
+    for label, frames, tally, seconds, share in rows:
         total = sum(tally.totals.values()) - tally.totals.get(">=20 px", 0)
         hits = sum(tally.hits.values()) - tally.hits.get(">=20 px", 0)
 
@@ -100,7 +101,7 @@ def main() -> None:
             return "—" if value is None else f"{value:.3f} ({tally.totals[group]})"
 
         lines.append(f"| {label} | {frames} | {total} | {hits / max(total, 1):.3f} | {fmt('10-19 px')} | "
-                     f"{fmt('>=20 px')} | {seconds / frames:.3f} |")
+                     f"{fmt('>=20 px')} | {share:.1%} | {seconds / frames:.3f} |")
     RESULTS.write_text("\n".join(lines) + "\n")  # results/ is part of the repository
     print(RESULTS.read_text())
 

@@ -40,12 +40,12 @@ def _longest_track(plan: dict) -> dict:
     return max(plan["tracks"], key=lambda t: sum(f["source"] == "detected" for f in t["frames"]))
 
 
-def _free_box(plan: dict, last_frame: int, size=(64, 48)) -> tuple[int, int, int, int]:
-    """A box that no planned region (grown as rendered) touches up to a frame."""
+def _free_box(plan: dict, frames: tuple[int, ...], size=(64, 48)) -> tuple[int, int, int, int]:
+    """A box that no planned region (grown as rendered) touches on the frames given."""
     from blur.redact import grow
     from blur.regions import FaceRegions
 
-    boxes = [f["box"] for t in plan["tracks"] for f in t["frames"] if f["frame"] <= last_frame]
+    boxes = [f["box"] for t in plan["tracks"] for f in t["frames"] if f["frame"] in frames]
     grown = grow(FaceRegions.build(boxes, [1.0] * len(boxes)), 2.5) if boxes else np.zeros((0, 4))
     width, height = plan["source"]["width"], plan["source"]["height"]
     for y in range(0, height - size[1], 8):
@@ -66,7 +66,7 @@ def test_edit_render_record(scanned):
     shutil.copy(plan_path, edited)
     plan = json.loads(edited.read_text())
     performer = _longest_track(plan)
-    x1, y1, x2, y2 = _free_box(plan, 60)
+    x1, y1, x2, y2 = _free_box(plan, (20, 60))  # the frames whose pixels are checked there
 
     steps = [
         ("plan", "add-region", "edited.json", "--frames", "10-40", "--box", f"{x1},{y1},{x2},{y2}", "--by", "A. Officer",
