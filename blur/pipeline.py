@@ -23,7 +23,6 @@ from blur.detect.photo_search import detect_photo
 from blur.digest import sha256_of
 from blur.errors import PlanError
 from blur.media import RGB, Frame, VideoInfo, VideoReader, VideoWriter
-from blur.models import MODELS
 from blur.outputs import atomic_output, check_writable
 from blur.photo import PHOTO_FORMATS, Photo
 from blur.plan import Plan, SourceInfo
@@ -239,7 +238,7 @@ class Redactor:
 
     def _model_records(self) -> list[dict[str, str]]:
         detector = self._detect()
-        return [{"name": name, "sha256": MODELS[name].sha256, "source": MODELS[name].source} for name in detector.model_ids]
+        return detector.model_records()
 
     # scan ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from blur import models
 from blur.regions import FaceRegions
 from blur.settings import DetectSettings
 
@@ -18,7 +19,10 @@ class SquareFinder:
     handed (each with the score given), as a detector misses faces too small
     for it to see; records the shape of each image."""
 
-    model_ids, size_multiple = ("centerface",), 32
+    size_multiple = 32
+
+    def model_records(self) -> list[dict[str, str]]:
+        return [models.record("centerface")]
 
     def __init__(self, score: float = 0.9) -> None:
         self.score = score
@@ -35,8 +39,10 @@ class SquareFinder:
 
 
 class BlinkingDetector:
-    model_ids = ("centerface",)
     size_multiple = 1
+
+    def model_records(self) -> list[dict[str, str]]:
+        return [models.record("centerface")]
 
     def __init__(self, settings: DetectSettings) -> None:
         self.calls = 0

@@ -97,10 +97,22 @@ def test_centerface_exact_is_the_published_network_as_opencv_runs_it(wider_boxes
     assert int((heatmap > 0.3).sum()) >= len(strong)
 
 
+def test_centerface_fast_runs_its_convolutions_in_8_bits():
+    from blur.detect.centerface import _compile
+
+    compiled, record = _compile("fast")
+    layers = [op.get_rt_info() for op in compiled.get_runtime_model().get_ops()]
+    convolutions = [str(info["runtimePrecision"].astype(str)) for info in layers
+                    if info["layerType"].astype(str) in ("Convolution", "Deconvolution")]
+    assert len(convolutions) > 50 and set(convolutions) <= {"u8", "i8"}
+    assert record["name"] == "centerface-int8" and len(record["sha256"]) == 64
+
+
 def test_centerface_fast_finds_the_faces_exact_finds(wider_boxes):
-    """bfloat16 moves confidences a little (by 0.003 on average here), not
-    which faces are found. Where neighbouring heatmap cells score nearly the
-    same, the other one can win, which shifts a box by one cell (4 px)."""
+    """8-bit integers move confidences a little (by 0.02 on average on this
+    crowd photo), and box sides by a few px, not which faces are found. Where
+    neighbouring heatmap cells score nearly the same, the other one can win,
+    which shifts a box by one cell (4 px)."""
     image = np.asarray(Image.open(WIDER / CROWD_PHOTO).convert("RGB"))
     truth = [box for box in wider_boxes[CROWD_PHOTO] if box[3] >= 20]
     exact, fast = _centerface(image, "exact"), _centerface(image, "fast")
@@ -109,7 +121,7 @@ def test_centerface_fast_finds_the_faces_exact_finds(wider_boxes):
     kept = exact.take(exact.score >= 0.2)
     best_overlap = box_iou_matrix(kept.xyxy, fast.xyxy).max(axis=1)
     assert np.all(best_overlap >= 0.5), best_overlap.min()
-    assert np.mean(best_overlap >= 0.9) >= 0.9
+    assert np.median(best_overlap) >= 0.95 and np.mean(best_overlap >= 0.8) >= 0.9
 
 
 def test_unknown_precision_lists_the_known_ones():

@@ -11,9 +11,24 @@ from blur.errors import ModelError
 
 
 def test_cached_models_match_their_pins():
-    for name, spec in models.MODELS.items():
-        path = models.ensure(name)
-        assert models.sha256_of(path) == spec.sha256
+    specs = {**models.MODELS, **models.CALIBRATION}
+    for (name, spec), path in zip(specs.items(), models.ensure_all(list(specs))):
+        assert path.name == spec.filename and models.sha256_of(path) == spec.sha256
+
+
+def test_built_model_found_in_the_model_dir_and_named_by_its_recipe(tmp_path, monkeypatch):
+    from blur.detect import quantize
+
+    built = quantize.int8_model()
+    for suffix in (".xml", ".bin"):
+        shutil.copy(built.with_suffix(suffix), tmp_path / built.with_suffix(suffix).name)
+    monkeypatch.setenv(models.MODEL_DIR_ENV, str(tmp_path))
+    assert quantize.find() == tmp_path / built.name
+    (tmp_path / built.with_suffix(".bin").name).unlink()  # half a model is no model
+    assert quantize.find() is None
+    monkeypatch.delenv(models.MODEL_DIR_ENV)
+    monkeypatch.setattr(quantize, "RECIPE", "another")
+    assert quantize.find() is None
 
 
 def test_model_dir_override_used_and_checked(tmp_path, monkeypatch):

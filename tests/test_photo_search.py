@@ -108,7 +108,9 @@ def test_a_face_too_large_for_the_network_is_found_whole():
         inside = np.clip(np.minimum(found.xyxy[:, 2:], [x2, y2]) - np.maximum(found.xyxy[:, :2], [x1, y1]), 0, None)
         best_box[name] = float(inside.prod(axis=1).max(initial=0) / ((x2 - x1) * (y2 - y1)))
     assert covered["alone"] < 0.95 and covered["shrunk too"] > 0.99, covered
-    assert best_box["alone"] < 0.3 and best_box["shrunk too"] > 0.6, best_box
+    # one box over half the face (8-bit CenterFace draws it about 15% narrower than float32 does: 0.53 of the
+    # face's area against 0.62), where at its own size the biggest piece is a tenth
+    assert best_box["alone"] < 0.3 and best_box["shrunk too"] > 0.5, best_box
 
 
 def test_more_small_faces_of_a_real_crowd_photo_are_found(wider_boxes):

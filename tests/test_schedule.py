@@ -68,7 +68,7 @@ def test_a_light_search_scales_the_frame_straight_to_a_size_the_network_reads(ro
     takes the frame as it is), upright, and the boxes it finds come back in the
     stored frame's pixels."""
     class Recorder:
-        model_ids, size_multiple = ("centerface",), 32
+        size_multiple = 32
 
         def __init__(self):
             self.shapes = []

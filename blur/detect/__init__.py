@@ -24,8 +24,10 @@ class FaceDetector(Protocol):
         scaled straight to such a size, in one resampling.
     """
 
-    model_ids: tuple[str, ...]
     size_multiple: int
+
+    def model_records(self) -> list[dict[str, str]]:
+        """Name, SHA-256 and source of each model file it runs, for the record."""
 
     def detect(self, image: np.ndarray) -> FaceRegions: ...
 

@@ -61,6 +61,9 @@ class TiledBlazeFace:
             scores.append(detection.categories[0].score)
         return FaceRegions.build(boxes, scores)
 
+    def model_records(self) -> list[dict[str, str]]:
+        return [models.record(name) for name in self.model_ids]
+
     def detect(self, image: np.ndarray) -> FaceRegions:
         height_px, width_px = image.shape[:2]
         whole = Tile(0, 0, max(width_px, height_px))

@@ -2,17 +2,18 @@
 
 An anchor-free detector that reads faces off a heatmap at a quarter of the
 input resolution, so it sees small faces in crowds that BlazeFace misses. It
-costs far more per frame than BlazeFace: about 0.02-0.04 s at 640x384 and
-0.1-0.3 s at 1080p here, the lower figures where the CPU computes in bfloat16.
+costs far more per frame than BlazeFace: in float32 about 0.04 CPU-s at
+640x384 and 0.35 at 1080p here, in 8-bit integers (``blur.detect.quantize``,
+the default) 0.016 and 0.13.
 
 The model is compiled once for any input size. OpenVINO was chosen over
 OpenCV's DNN module for speed: the same arithmetic in float32 took 0.22 s
-against OpenCV's 0.27 s for a 1080p frame on two cores, and on CPUs with
-bfloat16 units (AVX-512 BF16, AMX) ``precision="fast"`` runs 2-3x faster
-again.
+against OpenCV's 0.27 s for a 1080p frame on two cores.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -25,39 +26,47 @@ _STRIDE_PX = 4  # the heatmap's cell size in input pixels
 _SIZE_MULTIPLE = 32  # the network's input sides must be multiples of this
 _OUTPUTS = ("537", "538", "539")  # heatmap, log box size, centre offset (landmarks unused)
 
-# DetectSettings.precision -> OpenVINO's inference precision hint. "fast" lets
-# OpenVINO pick bfloat16 where the CPU has it (float32 elsewhere).
-_PRECISION_HINTS = {"exact": "f32", "fast": "bf16"}
+
+def read_float_model(core, path: Path):
+    """The published network, reading RGB uint8 images (NHWC) of any size."""
+    from openvino import Layout, Type
+    from openvino.preprocess import PrePostProcessor
+
+    model = core.read_model(str(path))
+    model.reshape([1, 3, -1, -1])
+    steps = PrePostProcessor(model)
+    steps.input().tensor().set_element_type(Type.u8).set_layout(Layout("NHWC"))
+    steps.input().model().set_layout(Layout("NCHW"))
+    return steps.build()
 
 
 def _compile(precision: str):
     """The network for RGB uint8 images of any size (multiples of 32), on as
     many threads as OpenCV may use, so a worker process given a share of the
-    cores keeps to it."""
+    cores keeps to it. "fast": the 8-bit model; "exact": the published float32
+    one, the same on every machine."""
     import cv2
     import openvino as ov
-    from openvino.preprocess import PrePostProcessor
+
+    from blur.detect import quantize
 
     core = ov.Core()
-    model = core.read_model(str(models.ensure("centerface")))
-    model.reshape([1, 3, -1, -1])
-    steps = PrePostProcessor(model)
-    steps.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
-    steps.input().model().set_layout(ov.Layout("NCHW"))
-    model = steps.build()
-    has_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    if precision == "fast":
+        path = quantize.int8_model()
+        model, record = core.read_model(str(path)), quantize.record(path)
+    else:
+        model, record = read_float_model(core, models.ensure("centerface")), models.record("centerface")
     return core.compile_model(model, "CPU", {
         "INFERENCE_NUM_THREADS": max(1, cv2.getNumThreads()),
         "PERFORMANCE_HINT": "LATENCY",
-        "INFERENCE_PRECISION_HINT": _PRECISION_HINTS[precision] if has_bf16 else "f32",
-    })
+        "INFERENCE_PRECISION_HINT": "f32",
+    }), record
 
 
 class CenterFace:
     """CenterFace on the whole frame, at its own resolution (stretched up to a
     multiple of 32 px)."""
 
-    model_ids = ("centerface",)
     size_multiple = _SIZE_MULTIPLE
 
     def __init__(self, settings: DetectSettings) -> None:
@@ -65,9 +74,12 @@ class CenterFace:
 
         self._cv2 = cv2
         self._threshold = settings.floor
-        compiled = _compile(settings.precision)
+        compiled, self._record = _compile(settings.precision)
         self._outputs = [compiled.output(name) for name in _OUTPUTS]
         self._request = compiled.create_infer_request()
+
+    def model_records(self) -> list[dict[str, str]]:
+        return [self._record]
 
     def detect(self, image: np.ndarray) -> FaceRegions:
         height_px, width_px = image.shape[:2]
