@@ -8,12 +8,15 @@ pixelate shows the cells, blur smooths them into a soft blob.
 Regions are redacted in groups that share a cell size (sizes are powers of
 two, and each face gets the next size up from what it needs, never a finer
 one), one pass per group over the area the group spans. A crowd of hundreds
-of regions then costs a few passes, not hundreds. Coarser groups go last, so
-where regions overlap the coarser redaction wins.
+of regions then costs a few passes, not hundreds. The cell means come from one
+pyramid of the frame (``CellMeans``), halved once per cell size whatever the
+groups span, on a grid fixed to the frame. Coarser groups go last, so where
+regions overlap the coarser redaction wins.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -31,53 +34,67 @@ from blur.settings import RedactSettings
 PIXELATE_CELLS = 6
 BLUR_CELLS = 4
 
-# patch, cell size in px -> the patch with no detail finer than the cell
-Redactor = Callable[[np.ndarray, int], np.ndarray]
+
+@dataclass(frozen=True)
+class Style:
+    """How a mode squeezes a face: ``cells_across`` the grown region, each
+    cell its pixels' mean, stretched back by ``upscale`` (an OpenCV
+    interpolation), which reads ``context_cells`` cells on each side."""
+
+    cells_across: int
+    upscale: int
+    context_cells: int
 
 
-def _bottleneck(patch: np.ndarray, cell_px: int, upscale: int) -> np.ndarray:
-    """The patch averaged over cells of ``cell_px`` from its top-left corner,
-    and stretched back. A part cell at the right or bottom is filled out by
-    repeating its edge pixels, so every cell stays on the grid."""
-    height_px, width_px = patch.shape[:2]
-    cells_x, cells_y = -(-width_px // cell_px), -(-height_px // cell_px)
-    full_w, full_h = cells_x * cell_px, cells_y * cell_px
-    small = patch
-    if (full_w, full_h) != (width_px, height_px):
-        small = cv2.copyMakeBorder(patch, 0, full_h - height_px, 0, full_w - width_px, cv2.BORDER_REPLICATE)
-    # Halving again and again averages the same cells (to within rounding)
-    # several times faster than one shrink by the whole cell size, which
-    # sizes that are not a power of two take.
-    halvings = cell_px.bit_length() - 1 if cell_px & (cell_px - 1) == 0 else 0
-    for _ in range(halvings):
-        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    if halvings == 0:
-        small = cv2.resize(small, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (full_w, full_h), interpolation=upscale)[:height_px, :width_px]
+# A cubic upscale leaves no seams between the cells, and reads two around.
+STYLES: dict[str, Style] = {
+    "blur": Style(BLUR_CELLS, cv2.INTER_CUBIC, 2),
+    "pixelate": Style(PIXELATE_CELLS, cv2.INTER_NEAREST, 0),
+}
+MODES = (*STYLES, "solid")
 
 
-def pixelate(patch: np.ndarray, cell_px: int) -> np.ndarray:
-    return _bottleneck(patch, cell_px, cv2.INTER_NEAREST)
+class CellMeans:
+    """A plane (or RGB image) averaged over square cells of every power-of-two
+    size up to ``largest_cell_px``, on a grid fixed to its top-left corner:
+    level k holds the means of cells of 2**k px. Made from the pixels as they
+    are when it is built, by halving again and again (several times faster
+    than one shrink per cell size). A part cell at the right or bottom edge
+    is flat too, its last row or column weighing more: each halving repeats
+    an odd edge."""
+
+    def __init__(self, plane: np.ndarray, largest_cell_px: int) -> None:
+        self.levels = [plane]
+        for _ in range(max(largest_cell_px, 1).bit_length() - 1):
+            level = self.levels[-1]
+            height_px, width_px = level.shape[:2]
+            if height_px % 2 or width_px % 2:
+                level = cv2.copyMakeBorder(level, 0, height_px % 2, 0, width_px % 2, cv2.BORDER_REPLICATE)
+            self.levels.append(cv2.resize(level, (level.shape[1] // 2, level.shape[0] // 2),
+                                          interpolation=cv2.INTER_AREA))
+
+    def squeezed(self, span: tuple[int, int, int, int], cell_px: int, style: Style) -> np.ndarray:
+        """The span (x1, y1, x2, y2, on the cell grid but for the plane's
+        right and bottom edges) as the style redacts it: its cells' means
+        stretched back to its size."""
+        level = self.levels[cell_px.bit_length() - 1]
+        x1, y1, x2, y2 = span
+        # The cells around the span are read too: the pixels near its edge
+        # depend on them, as they would if the span were wider.
+        margin = style.context_cells
+        cx1, cy1 = max(x1 // cell_px - margin, 0), max(y1 // cell_px - margin, 0)
+        cx2 = min(-(-x2 // cell_px) + margin, level.shape[1])
+        cy2 = min(-(-y2 // cell_px) + margin, level.shape[0])
+        stretched = cv2.resize(level[cy1:cy2, cx1:cx2], ((cx2 - cx1) * cell_px, (cy2 - cy1) * cell_px),
+                               interpolation=style.upscale)
+        return stretched[y1 - cy1 * cell_px: y2 - cy1 * cell_px, x1 - cx1 * cell_px: x2 - cx1 * cell_px]
 
 
-def blur(patch: np.ndarray, cell_px: int) -> np.ndarray:
-    # A cubic upscale leaves no seams between the cells.
-    return _bottleneck(patch, cell_px, cv2.INTER_CUBIC)
-
-
-REDACTORS: dict[str, Redactor] = {"blur": blur, "pixelate": pixelate}
-_CELLS_ACROSS = {"blur": BLUR_CELLS, "pixelate": PIXELATE_CELLS}
-# Cells on each side that a redacted pixel's value depends on: the cubic
-# upscale reads two; a pixelated cell only itself.
-_CONTEXT_CELLS = {"blur": 2, "pixelate": 0}
-MODES = (*REDACTORS, "solid")
-
-
-def redactor(mode: str) -> Redactor | None:
-    """The redaction for a mode name; None for solid, which needs no pixels."""
+def redactor(mode: str) -> Style | None:
+    """The style for a mode name; None for solid, which needs no pixels."""
     if mode not in MODES:
         raise SettingsError(f"redaction mode {mode!r} is not one of: {', '.join(MODES)}")
-    return REDACTORS.get(mode)
+    return STYLES.get(mode)
 
 
 def grow(regions: FaceRegions, scale: float) -> np.ndarray:
@@ -155,11 +172,13 @@ def redact_frame(image: np.ndarray, regions: FaceRegions, settings: RedactSettin
     """Redact every region of one RGB frame in place, and return it."""
     if not len(regions):
         return image
-    boxes = grow(regions, settings.mask_scale)
-    fill = None if redactor(settings.mode) else np.array(settings.color, np.uint8)
+    style = redactor(settings.mode)
     height_px, width_px = image.shape[:2]
-    for cell_px, span, mask in _groups(boxes, settings, (width_px, height_px)):
-        _redact_patch(image, span, mask, cell_px, settings.mode, fill)
+    groups = list(_groups(grow(regions, settings.mask_scale), settings, (width_px, height_px)))
+    fill = np.array(settings.color, np.uint8)
+    means = None if style is None else CellMeans(image, max(cell_px for cell_px, _, _ in groups))
+    for cell_px, span, mask in groups:
+        _paint(image, span, mask, fill if means is None else means.squeezed(span, cell_px, style))
     return image
 
 
@@ -171,18 +190,25 @@ def redact_i420(image: np.ndarray, regions: FaceRegions, settings: RedactSetting
     halved."""
     if not len(regions):
         return image
-    boxes = grow(regions, settings.mask_scale)
-    fill = None if redactor(settings.mode) else _i420_color(settings.color)
-    luma, u, v = i420_planes(image)
-    height_px, width_px = luma.shape
-    for cell_px, span, mask in _groups(boxes, settings, (width_px, height_px), grid_px=2):
-        _redact_patch(luma, span, mask, cell_px, settings.mode, None if fill is None else fill[0])
+    style = redactor(settings.mode)
+    planes = i420_planes(image)
+    height_px, width_px = planes[0].shape
+    groups = list(_groups(grow(regions, settings.mask_scale), settings, (width_px, height_px), grid_px=2))
+    fill = _i420_color(settings.color)
+    means = None
+    if style is not None:
+        largest_px = max(cell_px for cell_px, _, _ in groups)
+        means = [CellMeans(plane, largest_px if index == 0 else max(largest_px // 2, 1))
+                 for index, plane in enumerate(planes)]
+    for cell_px, span, mask in groups:
         # Averaging 2x2 blocks of 0 and 255 leaves none that held a 255 at 0.
         half_mask = cv2.resize(mask, (mask.shape[1] // 2, mask.shape[0] // 2), interpolation=cv2.INTER_AREA)
         half_span = (span[0] // 2, span[1] // 2, span[2] // 2, span[3] // 2)
-        for index, plane in ((1, u), (2, v)):
-            _redact_patch(plane, half_span, half_mask, max(cell_px // 2, 1), settings.mode,
-                          None if fill is None else fill[index])
+        for index, plane in enumerate(planes):
+            plane_span, plane_mask, plane_cell_px = (span, mask, cell_px) if index == 0 else \
+                (half_span, half_mask, max(cell_px // 2, 1))
+            redacted = fill[index] if means is None else means[index].squeezed(plane_span, plane_cell_px, style)
+            _paint(plane, plane_span, plane_mask, redacted)
     return image
 
 
@@ -201,30 +227,21 @@ def _i420_color(color: tuple[int, int, int]) -> tuple[int, int, int]:
 
 def _cells(boxes: np.ndarray, mode: str) -> np.ndarray:
     """Cell size per box; solid fill needs none (one group)."""
-    if mode not in _CELLS_ACROSS:
+    if mode not in STYLES:
         return np.ones(len(boxes), np.int64)
-    return cell_sizes(boxes, _CELLS_ACROSS[mode])
+    return cell_sizes(boxes, STYLES[mode].cells_across)
 
 
-def _redact_patch(plane: np.ndarray, span: tuple[int, int, int, int], mask: np.ndarray, cell_px: int,
-                  mode: str, fill: np.ndarray | int | None) -> None:
-    """Redact the masked pixels of a span of a plane (or RGB image) in place:
-    fill them with a solid colour, or blur or pixelate them at a cell size."""
+def _paint(plane: np.ndarray, span: tuple[int, int, int, int], mask: np.ndarray,
+           redacted: np.ndarray | int) -> None:
+    """Copy the redacted pixels of a span (or one colour) over the masked
+    pixels of the span of a plane (or RGB image), in place."""
     x1, y1, x2, y2 = span
-    if fill is not None:
-        redacted = np.empty_like(plane[y1:y2, x1:x2])
-        redacted[...] = fill
-    else:
-        # The cells around the span are read too: the redacted pixels near
-        # its edge depend on them, as they would if the span were wider.
-        margin = _CONTEXT_CELLS[mode] * cell_px
-        height_px, width_px = plane.shape[:2]
-        cx1, cy1 = max(x1 - margin, 0), max(y1 - margin, 0)
-        cx2, cy2 = min(x2 + margin, width_px), min(y2 + margin, height_px)
-        around = REDACTORS[mode](plane[cy1:cy2, cx1:cx2], cell_px)
-        redacted = around[y1 - cy1: y2 - cy1, x1 - cx1: x2 - cx1]
-    # OpenCV's masked copy is many times faster than numpy's; it needs a
-    # contiguous target, so the span goes out and back.
-    target = np.ascontiguousarray(plane[y1:y2, x1:x2])
-    cv2.copyTo(redacted, mask, target)
-    plane[y1:y2, x1:x2] = target
+    target = plane[y1:y2, x1:x2]
+    if not isinstance(redacted, np.ndarray) or redacted.ndim == 1:
+        redacted = np.full(target.shape, redacted, plane.dtype)
+    # OpenCV's masked copy is many times faster than numpy's, and writes
+    # straight into the span (a view with the plane's row stride).
+    written = cv2.copyTo(redacted, mask, target)
+    if written is not target:
+        target[...] = written

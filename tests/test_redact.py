@@ -178,19 +178,21 @@ def test_planar_planes_when_half_the_height_is_odd():
     assert (flat[366 * 960: 366 * 960 + 183 * 480] == 1).all() and (flat[-183 * 480:] == 2).all()
 
 
-@pytest.mark.parametrize("cell_px", [12, 16])
+@pytest.mark.parametrize("cell_px", [8, 16])
 def test_pixelate_cells_are_flat_means_of_their_pixels(cell_px):
-    """Cells of any size, powers of two (averaged by repeated halving) or
-    not: each cell is one value, the mean of its pixels to within rounding;
-    a part cell at the edge is flat too."""
-    from blur.redact import pixelate
-
-    patch = np.random.default_rng(cell_px).integers(0, 256, (cell_px * 3 + 5, cell_px * 4), np.uint8)
-    out = pixelate(patch, cell_px)
-    assert out.shape == patch.shape
-    for y in range(0, patch.shape[0], cell_px):
-        for x in range(0, patch.shape[1], cell_px):
+    """Each cell is one value, the mean of its pixels to within rounding (the
+    means come from halving the frame again and again); a part cell at the
+    bottom edge is flat too (its last row weighs more, as each halving
+    repeats an odd edge)."""
+    height, width = cell_px * 3 + 5, cell_px * 4  # six cells across the longer side: cells of cell_px
+    image = np.random.default_rng(cell_px).integers(0, 256, (height, width), np.uint8)
+    image = np.repeat(image[:, :, None], 3, axis=2)
+    # Taller than the frame, as the region is lifted a tenth of its height: it covers every row.
+    out = redact_frame(image.copy(), FaceRegions.build([[0, 0, width, height * 1.2]], [1.0]),
+                       RedactSettings(mode="pixelate", shape="box", mask_scale=1.0))
+    for y in range(0, height, cell_px):
+        for x in range(0, width, cell_px):
             cell = out[y: y + cell_px, x: x + cell_px]
             assert (cell == cell[0, 0]).all()
             if cell.shape[0] == cell_px:
-                assert abs(int(cell[0, 0]) - patch[y: y + cell_px, x: x + cell_px].mean()) <= 1.5
+                assert abs(int(cell[0, 0, 0]) - image[y: y + cell_px, x: x + cell_px, 0].mean()) <= 1.5
