@@ -29,7 +29,7 @@ from blur.plan import Plan, SourceInfo
 from blur.record import Disclosure, build_record, write_record
 from blur.redact import LAYOUTS
 from blur.regions import SOURCE_CODES, FaceRegions
-from blur.looking import Looker, search_frames
+from blur.looking import Look, Looker, search_frames
 from blur.schedule import SearchSchedule
 from blur.segments import scan_in_segments
 from blur.settings import RedactSettings, Settings, TrackSettings
@@ -169,14 +169,20 @@ class _StreamedScan:
                     else:
                         yield item
                     continue
-                found, is_cut, search = self._looker.look(item)
-                if is_cut:
-                    self.cuts.append(item.index)
-                self.searches.append(search)
                 if self.shares_frames:
                     held.append(item)
-                yield from self._release(held, self._tracker.add(item.index, found, is_cut))
+                yield from self._release(held, self._track(self._looker.look(item)))
+        yield from self._release(held, self._track(self._looker.finish()))
         yield from self._release(held, self._tracker.finish())
+
+    def _track(self, look: Look | None) -> list:
+        """Hands a frame's look to tracking; the frames tracking made final."""
+        if look is None:
+            return []
+        if look.is_cut:
+            self.cuts.append(look.frame.index)
+        self.searches.append(look.code)
+        return self._tracker.add(look.frame.index, look.found, look.is_cut)
 
     def _release(self, held: deque, final: list) -> Iterator[tuple[Frame | int, FaceRegions] | av.Packet]:
         for index, regions, _ in final:

@@ -6,7 +6,8 @@ tracks are linked across segment boundaries as if the video had been read in
 one go, and the render (encode, audio copied untouched) stays one pass with
 no seam to hide. The first frame of each segment gets a full search, as the
 first frame of a shot does; a cut where two segments meet is found from the
-last frame of one and the first of the next.
+last frame of one and the first of the next, and then the last frame's full
+search (which each segment makes, in case) stands for it, as in a straight scan.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from blur.errors import InputError
-from blur.looking import Found, search_frames
+from blur.looking import FULL_CODE, Found, search_frames
 from blur.media import VideoInfo, VideoReader
 from blur.parallel import open_executor
 from blur.regions import FaceRegions
@@ -69,9 +70,11 @@ def search_segment(path: str, settings_data: dict, segment: Segment) -> tuple[li
     settings = Settings.from_dict(settings_data)
     with VideoReader(Path(path)) as reader:
         frames = reader.frames_between(segment.first_index, segment.start_pts, segment.end_pts, planar=True)
-        found = search_frames(frames, _detector(settings), settings.detect, reader.info)
+        found = search_frames(frames, _detector(settings), settings.detect, reader.info,
+                              ends_video=segment.end_pts is None)
     arrays = [(r.xyxy, r.score) for r in found.detections]
-    return arrays, replace(found, detections=[])
+    last = found.last_in_full
+    return arrays + ([] if last is None else [(last.xyxy, last.score)]), replace(found, detections=[], last_in_full=None)
 
 
 def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> tuple[VideoInfo, Found] | None:
@@ -88,18 +91,24 @@ def scan_in_segments(path: Path, settings: Settings, workers: int, progress) -> 
     cuts: list[int] = []
     searches = ""
     cuts_before = None  # the cut detector as the segment before left it
+    last_in_full = None  # the segment before's last frame searched in full, if it was not
     try:
         with open_executor(min(workers, len(segments))) as executor:
             futures = [executor.submit(search_segment, str(path), settings.to_dict(), s) for s in segments]
             for segment, future in zip(segments, futures):
                 arrays, found = future.result()
-                if len(arrays) != segment.frame_count:
-                    raise InputError(f"{path}: segment at frame {segment.first_index} decoded {len(arrays)} "
-                                     f"frames, expected {segment.frame_count}")
-                detections += [FaceRegions.build(xyxy, score) for xyxy, score in arrays]
+                if len(found.searches) != segment.frame_count:
+                    raise InputError(f"{path}: segment at frame {segment.first_index} decoded "
+                                     f"{len(found.searches)} frames, expected {segment.frame_count}")
+                regions = [FaceRegions.build(xyxy, score) for xyxy, score in arrays]
                 if cuts_before is not None and found.first_thumbnail is not None \
                         and cuts_before.is_cut(found.first_thumbnail):
                     cuts.append(segment.first_index)
+                    # the segment before ended a shot: its last frame searched in full, as a straight scan does
+                    if last_in_full is not None:
+                        detections[-1], searches = last_in_full, searches[:-1] + FULL_CODE
+                detections += regions[:segment.frame_count]
+                last_in_full = regions[segment.frame_count] if len(regions) > segment.frame_count else None
                 cuts += found.cuts
                 searches += found.searches
                 cuts_before = found.cuts_after

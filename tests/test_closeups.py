@@ -37,12 +37,12 @@ def test_a_small_face_is_followed_between_full_searches():
     frames = _moving_square(24, 10)
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     found = search_frames(frames, detector, DetectSettings(), info)
-    assert found.searches == "F-C-C-C-C-"
+    assert found.searches == "F-C-C-C-CF"  # the video's last frame ends a shot: searched in full
     for index in (2, 4, 6, 8):  # a look every 0.2 s, on the light searches
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
-    # one full search, then each light search and its look: one window, a mosaic of one
-    assert detector.shapes == [(1080, 1920)] + [(384, 640), (192, 192)] * 4
+    # one full search, then each light search and its look: one window, a mosaic of one; the last frame in full
+    assert detector.shapes == [(1080, 1920)] + [(384, 640), (192, 192)] * 4 + [(1080, 1920)]
 
 
 def test_a_small_face_in_a_rotated_video_is_followed_in_stored_pixels():
@@ -54,7 +54,7 @@ def test_a_small_face_in_a_rotated_video_is_followed_in_stored_pixels():
         expected = [1000 + 7 * index, 500 + 3 * index, 1024 + 7 * index, 524 + 3 * index]
         assert found.detections[index].xyxy.tolist() == [expected], index
     # the frame is searched upright (portrait)
-    assert detector.shapes == [(1920, 1080)] + [(640, 384), (192, 192)] * 2
+    assert detector.shapes == [(1920, 1080)] + [(640, 384), (192, 192)] * 2 + [(1920, 1080)]
 
 
 def test_a_face_the_light_search_sees_is_not_followed():
@@ -62,8 +62,8 @@ def test_a_face_the_light_search_sees_is_not_followed():
     frames = _moving_square(60, 5)  # 20 px on the light frame
     info = VideoInfo(None, 1920, 1080, 1 / RATE, RATE, len(frames))
     found = search_frames(frames, detector, DetectSettings(), info)
-    assert detector.shapes == [(1080, 1920), (384, 640), (384, 640)]
-    assert found.searches == "F-L-L"
+    assert detector.shapes == [(1080, 1920), (384, 640), (384, 640), (1080, 1920)]
+    assert found.searches == "F-L-F"
     assert all(len(found.detections[i]) == 1 for i in (0, 2, 4))
 
 

@@ -81,12 +81,12 @@ def test_a_light_search_scales_the_frame_straight_to_a_size_the_network_reads(ro
     rng = np.random.default_rng(0)
     stored = (1080, 1920, 3)
     frames = [Frame(index, index, 1, Fraction(1, 10), rotation, rng.integers(0, 256, stored, np.uint8))
-              for index in range(3)]
-    info = VideoInfo(None, stored[1], stored[0], Fraction(1, 10), Fraction(10), 3)
+              for index in range(4)]
+    info = VideoInfo(None, stored[1], stored[0], Fraction(1, 10), Fraction(10), 4)
     recorder = Recorder()
     found = search_frames(frames, recorder, DetectSettings(), info)
-    assert found.searches == "F-L"
-    assert recorder.shapes == expected
+    assert found.searches == "F-LF"  # the last frame ends a shot: searched in full
+    assert recorder.shapes == expected + expected[:1]
     centre = found.detections[2].xyxy[0].reshape(2, 2).mean(axis=0)
     assert np.allclose(centre, [stored[1] / 2, stored[0] / 2], atol=2)
 
@@ -126,3 +126,50 @@ def test_a_small_video_is_searched_when_still_and_padded_half_a_second(monkeypat
     assert searched == [0, 12, 24, 25, 38, 40, 50, 62, 74]  # still: on the rhythm after 12 frames
     covered = [index for index, regions in enumerate(plan.frames) if len(regions)]
     assert covered == list(range(27, 75))
+
+
+def _late_small_face_then_cut(path, frames: int = 20, appears: int = 5, cut: int = 10):
+    """A 1080p 10 fps picture where a white 24 px square (a face for
+    ``tests.fakes.SquareFinder``, 8 px on a light search: too small to be
+    seen there) appears at ``appears``, after the full search on frame 0; a
+    cut to another picture with no face at ``cut``."""
+    import av
+
+    first = np.tile(np.linspace(40, 120, 1920, dtype=np.uint8)[None, :, None], (1080, 1, 3))
+    second = np.tile(np.linspace(140, 60, 1080, dtype=np.uint8)[:, None, None], (1, 1920, 3))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options={"crf": "10", "preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
+        for index in range(frames):
+            image = (first if index < cut else second).copy()
+            if appears <= index < cut:
+                image[500:524, 1000:1024] = 255
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(("frames", "cut"), [(20, 10), (10, 10)])  # a cut after the face, or the video's end
+def test_a_small_face_after_a_shots_last_full_search_is_found_on_its_last_frame(monkeypatch, tmp_path, frames, cut):
+    """The last frame of every shot is searched in full, so a face only a
+    full search can see, coming into view after the shot's last one, is
+    found there and padded back to where it appeared; without that search it
+    would never be redacted at all. In a scan and in a one-pass redact."""
+    from blur import detect
+    from blur.pipeline import Redactor
+    from blur.settings import Settings
+    from tests.clips import decoded_frames
+
+    monkeypatch.setitem(detect.DETECTORS, "squares", "tests.fakes:square_finder")
+    clip = _late_small_face_then_cut(tmp_path / "late.mp4", frames, cut=cut)
+    with Redactor(Settings(detect=DetectSettings(detector="squares"))) as redactor:
+        plan = redactor.scan(clip)
+        redactor.redact(clip, tmp_path / "out.mp4")
+    assert plan.searches[cut - 1] == "F" and "F" not in plan.searches[1:cut - 1]
+    assert plan.cuts == ([cut] if cut < frames else [])
+    covered = [index for index, regions in enumerate(plan.frames) if len(regions)]
+    assert set(range(5, cut)) <= set(covered) and all(index < cut for index in covered)
+    before, after = decoded_frames(clip), decoded_frames(tmp_path / "out.mp4")
+    for index in (5, cut - 1):  # the face redacted where it appears and where it was found
+        assert np.abs(after[index][500:524, 1000:1024].astype(int) - 255).mean() > 40, index
+    assert np.abs(after[cut - 1][:, :900].astype(int) - before[cut - 1][:, :900]).max() <= 3
