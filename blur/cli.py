@@ -131,8 +131,9 @@ def _detect_options(command: Callable) -> Callable:
                           "resolution every time (slow)."),
         click.option("--full-every", "full_every_seconds", type=click.FloatRange(0, 10, min_open=True),
                      default=defaults.full_every_seconds, show_default=True, metavar="SECONDS",
-                     help="Search at full resolution at least this often (and at every scene cut), for "
-                          "small faces; the small faces found are followed at full resolution between."),
+                     help="Search at full resolution at least this often (and on both sides of every scene cut, "
+                          "and on the last frame), for small faces; the small faces found are followed at full "
+                          "resolution between."),
         click.option("--precision", type=click.Choice(PRECISIONS), default=defaults.precision,
                      show_default=True,
                      help="fast: CenterFace computes in 8-bit integers (about 2.5x faster; built once from "

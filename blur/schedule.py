@@ -6,7 +6,8 @@ found there for a tenth of the cost, so most searches are light: on the frame
 scaled down. A full search comes on the first frame of every shot and at least
 every ``full_every_seconds``, for the small faces (which the light searches
 between follow with close looks: ``blur.closeups``); tracking carries faces
-between searches. A small video (600 px or less on its shorter side, by
+between searches. (The last frame of every shot is searched in full too, once
+the next frame shows it was the last: ``blur.looking.Looker``.) A small video (600 px or less on its shorter side, by
 default) gains nothing from light searches, and is searched in full every
 time. A frame that has not changed since the last search (a static camera with
 nobody moving) is not searched again until the next full search, or, where

@@ -90,7 +90,7 @@ class DetectSettings:
         about 1.7 times this (``blur.schedule``). None (the default): a third
         of the video's shorter side, at least 360 px (``light_size_for``).
     full_every_seconds: in videos, a full-resolution look is taken at least
-        this often, and on the first frame of every shot, for small faces;
+        this often, and on the first and last frame of every shot, for small faces;
         tracking carries them between. Lower is slower and safer.
     precision: "fast" runs CenterFace in 8-bit integers, built once from
         the published network (``blur.detect.quantize``): about 2.5x faster,
