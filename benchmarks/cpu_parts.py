@@ -71,13 +71,14 @@ def parts(clip: Path) -> tuple[int, Counter, Counter]:
         try:
             looker = looking.Looker(detector, settings.detect, info)
             started = time.process_time()
-            found = [looker.look(frame) for frame in frames]
+            looks = [looker.look(frame) for frame in frames]
+            looks = [look for look in [*looks, looker.finish()] if look is not None]
             cpu["searching, in all"] = time.process_time() - started
         finally:
             Frame.rgb, looking.thumbnail = original_rgb, original_thumbnail
-        cuts = {frame.index for frame, (_, is_cut, _) in zip(frames, found) if is_cut}
+        cuts = {look.frame.index for look in looks if look.is_cut}
         started = time.process_time()
-        final = track_all(redactor._tracker(info), [regions for regions, _, _ in found], cuts)
+        final = track_all(redactor._tracker(info), [look.found for look in looks], cuts)
         cpu["tracking"] = time.process_time() - started
     started = time.process_time()
     for frame, regions in zip(frames, final):
