@@ -38,6 +38,10 @@ _MIN_HEIGHT_RATIO = 0.5
 # (after its last detection; before its first, as its first two show), and
 # still covers where it was last seen.
 _HEADING_SECONDS = 0.5
+# Detections closer in time than this give no heading: their boxes jitter (a
+# light search and a full one, a face cut by the frame edge) by a good part of
+# a face, and a second of padding along that jitter ran 1,000 px off.
+_MIN_HEADING_SECONDS = 0.2
 
 
 @dataclass
@@ -76,15 +80,17 @@ def _pairs(boxes: np.ndarray, last: np.ndarray, gaps: np.ndarray,
     return rows[allowed], cols[allowed], distance[allowed]
 
 
-def _heading(track: _Track, within_frames: int) -> np.ndarray:
+def _heading(track: _Track, within_frames: int, min_frames: int) -> np.ndarray:
     """How far the track's centre moved per frame (x, y), from its earliest
     detection within ``within_frames`` of its last one (or the one before
-    the last) to its last."""
+    the last) to its last; none if those are under ``min_frames`` apart."""
     if len(track.frames) < 2:
         return np.zeros(2)
     first = len(track.frames) - 2
     while first > 0 and track.frames[-1] - track.frames[first - 1] <= within_frames:
         first -= 1
+    if track.frames[-1] - track.frames[first] < min_frames:
+        return np.zeros(2)
     shift = (track.boxes[-1][:2] + track.boxes[-1][2:] - track.boxes[first][:2] - track.boxes[first][2:]) / 2
     return shift / (track.frames[-1] - track.frames[first])
 
@@ -224,6 +230,7 @@ class _Filler:
         self._linker = _Linker(max_gap_frames(settings, frame_rate), frame_rate)
         self._pad = round(settings.pad_seconds * frame_rate)
         self._heading_frames = max(1, round(_HEADING_SECONDS * frame_rate))
+        self._min_heading_frames = max(1, round(_MIN_HEADING_SECONDS * frame_rate))
         self._shot_start = 0
         self._latest = -1
         # per waiting frame: its detections, whether a shot starts there, and
@@ -252,7 +259,8 @@ class _Filler:
                 self._padded_before[track.track_id] = [
                     (index, self._add(index, track.boxes[0], track.scores[0], track.track_id, "extended"))
                     for index in before]
-            elif len(track.frames) == 2:
+            elif (track.track_id in self._padded_before
+                  and track.frames[-1] - track.frames[0] >= self._min_heading_frames):
                 self._stretch_padding_before(track)
             if len(track.frames) > 1 and track.frames[-2] < frame_index - 1:
                 start = track.frames[-2]
@@ -282,17 +290,18 @@ class _Filler:
             else:
                 waiting.append(track)
                 continue
-            boxes = _stretched(track.boxes[-1], _heading(track, self._heading_frames), end - last - 1)
+            heading = _heading(track, self._heading_frames, self._min_heading_frames)
+            boxes = _stretched(track.boxes[-1], heading, end - last - 1)
             for frame_index, box in zip(range(last + 1, end), boxes):
                 self._add(frame_index, box, track.scores[-1], track.track_id, "extended")
         self._to_pad_after = waiting
 
     def _stretch_padding_before(self, track: _Track) -> None:
-        """Once a track is seen a second time, its padding before the first
-        detection (where not yet handed on) stretches back the way the face
-        came."""
+        """Once a track's detections span long enough to show a heading, its
+        padding before the first detection (where not yet handed on)
+        stretches back the way the face came."""
         padded = self._padded_before.pop(track.track_id, [])
-        heading = _heading(track, self._heading_frames)
+        heading = _heading(track, self._heading_frames, self._min_heading_frames)
         if not padded or not heading.any():
             return
         boxes = _stretched(track.boxes[0], -heading, track.frames[0] - padded[0][0])

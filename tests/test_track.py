@@ -99,6 +99,17 @@ def test_padding_before_follows_the_way_the_face_came_where_not_yet_handed_on():
         assert (x1, x2, y1, y2) == (5 * frame_index, 70, 0, 20), frame_index
 
 
+def test_padding_takes_no_heading_from_detections_a_frame_apart():
+    """Two boxes of one face a frame apart (a light search, then the full
+    search of the video's last frame) differ by their jitter, not by where
+    the face went: its padding before stays on its first box rather than
+    running off along that jitter for the whole padding."""
+    detections = _frames({18: [[100, 100, 120, 120]], 19: [[110, 92, 130, 112]]}, 20)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
+    padded = [r.xyxy[0].tolist() for r in result[13:18]]
+    assert padded == [[100, 100, 120, 120]] * 5
+
+
 def test_padding_after_a_still_face_stays_where_it_was():
     detections = _frames({0: [[100, 100, 120, 120]], 1: [[101, 99, 121, 119]], 2: [[100, 100, 120, 120]]}, 10)
     result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
