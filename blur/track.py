@@ -35,8 +35,8 @@ _MAX_CENTRE_DISTANCE = 0.8
 _DISTANCE_PER_GAP_SECOND = 7.5
 _MIN_HEIGHT_RATIO = 0.5
 # A track's padding follows the way the face was moving over about this long
-# (after its last detection; before its first, as its first two show), and
-# still covers where it was last seen.
+# (after its last detection; before its first, as its first detections show
+# once they span _MIN_HEADING_SECONDS), and still covers where it was last seen.
 _HEADING_SECONDS = 0.5
 # Detections closer in time than this give no heading: their boxes jitter (a
 # light search and a full one, a face cut by the frame edge) by a good part of

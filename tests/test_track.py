@@ -110,6 +110,12 @@ def test_padding_takes_no_heading_from_detections_a_frame_apart():
     assert padded == [[100, 100, 120, 120]] * 5
 
 
+def test_padding_after_takes_no_heading_from_detections_a_frame_apart():
+    detections = _frames({0: [[100, 100, 120, 120]], 1: [[110, 92, 130, 112]]}, 10)
+    result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
+    assert [r.xyxy[0].tolist() for r in result[2:7]] == [[110, 92, 130, 112]] * 5
+
+
 def test_padding_after_a_still_face_stays_where_it_was():
     detections = _frames({0: [[100, 100, 120, 120]], 1: [[101, 99, 121, 119]], 2: [[100, 100, 120, 120]]}, 10)
     result = fill_and_pad(detections, set(), RATE, TrackSettings(pad_seconds=0.5))
