@@ -24,6 +24,7 @@ import numpy as np
 
 from blur.errors import InputError, OutputError
 from blur.settings import EncodeSettings
+from blur.unfinished import lacks_index
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,10 @@ def open_input(path: Path) -> av.container.InputContainer:
     except av.error.PermissionError:
         raise InputError(f"{path}: cannot be read (permission denied)") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
+        if lacks_index(path):
+            raise InputError(f"{path}: unfinished: the recording or copy stopped before the index of its frames "
+                             "(the MP4/MOV 'moov' box) was written, so no frame can be found. Use a complete copy, "
+                             "or rebuild the index with an MP4 repair tool first") from None
         raise InputError(f"{path}: not a video or photo blur can read ({_describe(error)})") from None
 
 

@@ -85,12 +85,22 @@ def _no_frames(tmp_path: Path) -> Path:
     return path
 
 
+def _mp4_without_index(tmp_path: Path) -> Path:
+    """An MP4 cut off before its index (written last, as cameras do)."""
+    source = make_clip(tmp_path / "whole.mp4", frames=30, audio=False)
+    path = tmp_path / "unfinished.mp4"
+    path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    source.unlink()
+    return path
+
+
 BAD_INPUTS = {
     "video stream without frames": (_no_frames, "no video frame could be decoded"),
     "unsupported codec": (_unknown_codec, "codec"),
     "missing file": (lambda tmp: tmp / "nope.mp4", "no such file"),
     "empty file": (lambda tmp: (tmp / "empty.mp4").write_bytes(b"") and tmp / "empty.mp4" or tmp / "empty.mp4",
                    "empty"),
+    "mp4 cut before its index": (_mp4_without_index, "unfinished"),
     "text, not media": (lambda tmp: (tmp / "notes.mp4").write_text("hello") and tmp / "notes.mp4", "not a video"),
     "photo that is not a photo": (lambda tmp: (tmp / "x.jpg").write_bytes(b"\xff\xd8garbage") and tmp / "x.jpg",
                                   "photo"),
