@@ -20,7 +20,14 @@ _INDEXES = {b"moov", b"meta"}
 
 def lacks_index(path: Path) -> bool:
     """Whether the file opens like an MP4/MOV and its top-level boxes end (or
-    break off) before any index box."""
+    break off) before any index box. False where it cannot be read."""
+    try:
+        return _boxes_end_before_index(path)
+    except OSError:
+        return False
+
+
+def _boxes_end_before_index(path: Path) -> bool:
     file_size = path.stat().st_size
     offset = 0
     with path.open("rb") as stream:

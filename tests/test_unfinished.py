@@ -45,3 +45,9 @@ def test_index_first_then_cut_is_not_unfinished(tmp_path):
     path = tmp_path / "indexed.mp4"
     path.write_bytes(_box(b"ftyp", b"isom") + _box(b"moov", b"x" * 50) + (10_000).to_bytes(4, "big") + b"mdat")
     assert not lacks_index(path)
+
+
+def test_unreadable_path_is_not_unfinished(tmp_path):
+    """A path that cannot be read is not called unfinished (the caller's
+    own message stands)."""
+    assert not lacks_index(tmp_path)  # a folder: reading it raises IsADirectoryError
